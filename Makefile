@@ -1,0 +1,53 @@
+# KB Portal. `make run` and `make test` work on a fresh clone with nothing but Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO ?= 1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint format deps migrate messages demo stop clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+messages: deps
+	$(PY) manage.py compile_translations
+
+migrate: deps
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo_data
+	$(PY) manage.py create_demo_users
+
+# Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
+run: messages migrate
+	@if [ "$(DEMO)" != "0" ]; then $(MAKE) --no-print-directory demo; fi
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
+
+test: messages
+	bash scripts/test.sh
+
+bench: messages
+	bash scripts/bench.sh
+
+lint: deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+stop:
+	$(PY) -m kbportal.embedded stop
+
+clean: stop
+	rm -rf .data staticfiles

@@ -1,0 +1,90 @@
+"""Roles are Django groups; this module is the single list of what each role may do.
+
+Services check these permissions (``user.has_perm``), so a role's limits hold whatever the entry
+point: admin, API, command or task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+KNOWLEDGE_EDITOR = "knowledge editor"
+KNOWLEDGE_APPROVER = "knowledge approver"
+QA_REVIEWER = "QA reviewer"
+QA_LEAD = "QA lead"
+AGENT = "agent"
+ADMINISTRATOR = "administrator"
+
+ALL_ROLES = [KNOWLEDGE_EDITOR, KNOWLEDGE_APPROVER, QA_REVIEWER, QA_LEAD, AGENT, ADMINISTRATOR]
+
+_KNOWLEDGE_READ = [
+    "catalog.view_product",
+    "catalog.view_feature",
+    "catalog.view_release",
+    "knowledge.view_category",
+    "knowledge.view_article",
+    "knowledge.view_articleversion",
+    "knowledge.view_scriptscenario",
+    "knowledge.view_script",
+    "knowledge.view_scriptversion",
+    "knowledge.view_staleflag",
+]
+_KNOWLEDGE_WRITE = [
+    "knowledge.add_category",
+    "knowledge.change_category",
+    "knowledge.add_article",
+    "knowledge.change_article",
+    "knowledge.add_articleversion",
+    "knowledge.add_scriptscenario",
+    "knowledge.change_scriptscenario",
+    "knowledge.add_script",
+    "knowledge.change_script",
+    "knowledge.add_scriptversion",
+    "knowledge.verify_content",
+    "knowledge.import_content",
+    "catalog.add_feature",
+    "catalog.change_feature",
+]
+_KNOWLEDGE_APPROVE = [
+    "knowledge.publish_content",
+    "knowledge.archive_content",
+    "catalog.add_release",
+    "catalog.change_release",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    KNOWLEDGE_EDITOR: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE,
+    KNOWLEDGE_APPROVER: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE + _KNOWLEDGE_APPROVE,
+    QA_REVIEWER: _KNOWLEDGE_READ,
+    QA_LEAD: _KNOWLEDGE_READ,
+    AGENT: ["knowledge.view_article", "knowledge.view_articleversion", "knowledge.view_script",
+            "knowledge.view_scriptversion", "knowledge.view_scriptscenario", "catalog.view_product"],
+    ADMINISTRATOR: ["*"],
+}
+
+
+def sync_role_permissions(apps: Any) -> None:
+    """Create the role groups and give each exactly its permissions (safe to run again).
+
+    ``apps`` is the app registry of a migration (or ``django.apps.apps``).
+    """
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrations finish; a fresh database needs them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if codes == ["*"]:
+            group.permissions.set(Permission.objects.all())
+            continue
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import Feature, Product, Release, ReleaseSource
+from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
+from apps.core.versions import version_key
+
+
+@dataclass(frozen=True)
+class RecordedRelease:
+    release: Release
+    created: bool
+
+
+def product_by_slug(slug: str) -> Product:
+    product = Product.objects.filter(slug=slug).first()
+    if product is None:
+        raise ValidationFailed(
+            _("Unknown product “%(slug)s”.") % {"slug": slug}, field_errors={"product": [_("Unknown product.")]}
+        )
+    return product
+
+
+def release_record(
+    *, product: Product, version: str, changed_feature_slugs: list[str], released_at: datetime | None = None,
+    notes: str = "", by=None, source: str = ReleaseSource.ADMIN,
+) -> RecordedRelease:
+    """Record a release and, once committed, flag the content it made stale (a Celery task).
+
+    Recording the same version again with the same changed features returns the existing release, so a
+    CI/CD pipeline may retry; a different list for an existing version is a conflict.
+    """
+    if by is not None and not by.has_perm("catalog.add_release"):
+        raise PermissionRefused(_("Recording releases needs the knowledge approver role."))
+    key = version_key(version)  # raises a ValidationError naming the bad version
+    slugs = sorted(set(changed_feature_slugs))
+    features = list(Feature.objects.filter(product=product, slug__in=slugs))
+    missing = sorted(set(slugs) - {f.slug for f in features})
+    if missing:
+        raise ValidationFailed(
+            _("Unknown features for %(product)s: %(missing)s.") % {"product": product.slug, "missing": ", ".join(missing)},
+            field_errors={"changed_features": [_("Unknown feature(s): %(m)s.") % {"m": ", ".join(missing)}]},
+        )
+    existing = Release.objects.filter(product=product, version=version).first()
+    if existing is not None:
+        return _same_release_again(existing, slugs)
+    try:
+        with transaction.atomic():
+            release = Release.objects.create(
+                product=product, version=version.strip(), version_key=key, released_at=released_at or timezone.now(),
+                notes=notes, source=source, recorded_by=by,
+            )
+            release.changed_features.set(features)
+    except IntegrityError:  # a concurrent request recorded it first
+        return _same_release_again(Release.objects.get(product=product, version=version), slugs)
+    release_schedule_stale_check(release=release)
+    return RecordedRelease(release=release, created=True)
+
+
+def _same_release_again(existing: Release, slugs: list[str]) -> RecordedRelease:
+    recorded = sorted(existing.changed_features.values_list("slug", flat=True))
+    if recorded != slugs:
+        raise Conflict(
+            _("Release %(version)s of %(product)s is already recorded with changed features: %(features)s.")
+            % {"version": existing.version, "product": existing.product.slug, "features": ", ".join(recorded) or "-"}
+        )
+    return RecordedRelease(release=existing, created=False)
+
+
+def release_schedule_stale_check(*, release: Release) -> None:
+    """Enqueue stale flagging after commit: the worker must see the release and its features."""
+    from apps.knowledge.tasks import flag_stale_for_release
+
+    transaction.on_commit(lambda: flag_stale_for_release.delay(release.pk))

@@ -1,0 +1,35 @@
+"""One place that turns errors into API responses: always JSON, always a 4xx for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import DomainError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.field_errors:
+            body["errors"] = exc.field_errors
+        body.update(exc.extra)
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return Response(
+                {"detail": "Invalid input.", "code": "invalid", "errors": exc.message_dict},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        # Serializer field errors: keep them under "errors" so clients find them in one place.
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": response.data}
+    elif response is not None and isinstance(response.data, list):
+        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": {"non_field_errors": response.data}}
+    return response

@@ -1,0 +1,24 @@
+"""Safe Markdown: answers are written in Markdown and rendered to sanitized HTML."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "u", "s", "code", "pre", "blockquote",
+    "ul", "ol", "li", "a", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "img",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(source: str) -> str:
+    """Markdown → HTML with every tag and attribute outside the allow-list removed (no scripts, no styles)."""
+    html = md.markdown(source or "", extensions=["tables", "sane_lists", "nl2br"])
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto", "tel"},
+        link_rel="noopener noreferrer nofollow",
+    )

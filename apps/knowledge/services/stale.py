@@ -1,0 +1,87 @@
+"""Keeping knowledge honest: stale flags from releases, and overdue verifications.
+
+Both run as set-based SQL over the whole table: no per-row Python, safe to run twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.catalog.models import Release
+
+
+@dataclass(frozen=True)
+class StaleFlagging:
+    release_id: int
+    articles_flagged: int
+    scripts_flagged: int
+
+
+# One statement per kind and reason. ON CONFLICT makes a second run (a retried task, a release
+# recorded twice) insert nothing: the unique constraints say one flag per item, release and reason.
+_FLAG_CHANGED_FEATURES = """
+INSERT INTO knowledge_staleflag ({item}_id, release_id, reason, features, created_at, cleared_because)
+SELECT v.{item}_id, %(release)s, 'feature_changed', array_agg(DISTINCT f.slug ORDER BY f.slug), %(now)s, ''
+FROM knowledge_{item}version v
+JOIN knowledge_{item}version_features vf ON vf.{item}version_id = v.id
+JOIN catalog_release_changed_features rf ON rf.feature_id = vf.feature_id AND rf.release_id = %(release)s
+JOIN catalog_feature f ON f.id = vf.feature_id
+WHERE v.status = 'published'
+GROUP BY v.{item}_id
+ON CONFLICT DO NOTHING
+"""
+
+_FLAG_RANGE_ENDED = """
+INSERT INTO knowledge_staleflag ({item}_id, release_id, reason, features, created_at, cleared_because)
+SELECT v.{item}_id, %(release)s, 'range_ended', '{{}}', %(now)s, ''
+FROM knowledge_{item}version v
+JOIN knowledge_{item} i ON i.id = v.{item}_id
+WHERE v.status = 'published' AND i.product_id = %(product)s
+  AND v.max_product_version_key IS NOT NULL AND v.max_product_version_key < %(version_key)s
+ON CONFLICT DO NOTHING
+"""
+
+
+@transaction.atomic
+def release_flag_stale_content(*, release_id: int) -> StaleFlagging:
+    """Flag the product's published articles and scripts that the release may have made wrong.
+
+    Flagged: content linked to a feature the release changed (features belong to one product, so
+    this stays within the product), and content whose applicable version range ends before it.
+    """
+    release = Release.objects.select_for_update().get(pk=release_id)
+    params = {
+        "release": release.pk, "product": release.product_id, "version_key": release.version_key, "now": timezone.now(),
+    }
+    counts = {}
+    with connection.cursor() as cursor:
+        for item in ("article", "script"):
+            total = 0
+            for statement in (_FLAG_CHANGED_FEATURES, _FLAG_RANGE_ENDED):
+                cursor.execute(statement.format(item=item), params)
+                total += cursor.rowcount
+            counts[item] = total
+    Release.objects.filter(pk=release.pk).update(stale_check_done_at=params["now"])
+    return StaleFlagging(release_id=release.pk, articles_flagged=counts["article"], scripts_flagged=counts["script"])
+
+
+_MARK_OVERDUE = """
+UPDATE knowledge_{item} i SET needs_verification = true
+FROM knowledge_{item}version v
+WHERE v.{item}_id = i.id AND v.status = 'published' AND NOT i.needs_verification
+  AND COALESCE(i.last_verified_at, v.published_at) + make_interval(days => i.verification_interval_days) <= %(now)s
+"""
+
+
+def mark_overdue_verifications(*, now=None) -> dict[str, int]:
+    """Mark published items whose verification interval has passed as needing verification."""
+    params = {"now": now or timezone.now()}
+    marked = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for item in ("article", "script"):
+            cursor.execute(_MARK_OVERDUE.format(item=item), params)
+            marked[item] = cursor.rowcount
+    return marked
