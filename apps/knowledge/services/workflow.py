@@ -199,6 +199,9 @@ def version_create(*, item: Item, base_number: int, content: Content, by, change
     item = _lock(item)
     versions = kind.version_model.objects.filter(**{kind.item_field: item})
     latest = versions.order_by("-number").first()
+    if latest is None and base_number == 0:  # an item created in the admin gets its first version
+        _validate(item, content)
+        return _write_version(item=item, number=1, based_on=None, content=content, by=by, change_note=change_note)
     base = versions.filter(number=base_number).first()
     if base is None:
         raise ValidationFailed(

@@ -1,0 +1,311 @@
+"""What the article and script admins share: versions, workflow buttons, diff, queues.
+
+Every button calls a service in ``apps.knowledge.services.workflow``; permission and rule errors come
+back as admin messages, never as a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.errors import DomainError
+from apps.knowledge.admin.forms import ReviewForm
+from apps.knowledge.models import StaleFlag, VersionStatus
+from apps.knowledge.services import workflow
+from apps.knowledge.services.diff import content_diff
+
+
+class StaleFilter(admin.SimpleListFilter):
+    title = gettext_lazy("stale")
+    parameter_name = "stale"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Stale")), ("no", _("Not stale"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            field = queryset.model._meta.model_name  # "article" or "script"
+            open_flags = StaleFlag.objects.filter(**{field: OuterRef("pk")}, cleared_at__isnull=True)
+            return queryset.filter(Exists(open_flags)) if self.value() == "yes" else queryset.exclude(Exists(open_flags))
+        return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Items by the state of their versions: what editors look for first."""
+
+    title = gettext_lazy("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("published", _("Has a published version")),
+            ("in_review", _("Has a version in review")),
+            ("draft", _("Has a draft")),
+            ("unpublished", _("Not published")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == "unpublished":
+            return queryset.exclude(versions__status=VersionStatus.PUBLISHED)
+        return queryset.filter(versions__status=value).distinct()
+
+
+class FeatureFilter(admin.SimpleListFilter):
+    title = gettext_lazy("feature")
+    parameter_name = "feature"
+
+    def lookups(self, request, model_admin):
+        from apps.catalog.models import Feature
+
+        return [(f.pk, str(f)) for f in Feature.objects.select_related("product")]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(
+                versions__status=VersionStatus.PUBLISHED, versions__features__pk=self.value()
+            ).distinct()
+        return queryset
+
+
+class VersionedItemAdmin(admin.ModelAdmin):
+    """Admin for an article or script: identity in the form; content edited as new versions."""
+
+    form_class: type  # ArticleVersionForm / ScriptVersionForm
+    edit_template = "admin/knowledge/edit_version.html"
+    change_form_template = "admin/knowledge/item_change_form.html"
+    change_list_template = "admin/knowledge/item_change_list.html"
+    list_per_page = 50
+    actions = ["verify_selected"]
+
+    # --- list --------------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        field = self.model._meta.model_name
+        open_flags = StaleFlag.objects.filter(**{field: OuterRef("pk")}, cleared_at__isnull=True)
+        return super().get_queryset(request).select_related("product", "owner").annotate(is_stale=Exists(open_flags))
+
+    @admin.display(description=gettext_lazy("stale"), boolean=True, ordering="is_stale")
+    def stale(self, obj) -> bool:
+        return obj.is_stale
+
+    @admin.action(description=gettext_lazy("Verify selected (still correct)"), permissions=["verify"])
+    def verify_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done = 0
+        for item in queryset:
+            try:
+                workflow.item_verify(item=item, by=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, _("%(n)s verified.") % {"n": done}, messages.SUCCESS)
+
+    def has_verify_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("knowledge.verify_content")
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Knowledge is archived, not deleted: history must survive. Only administrators may delete.
+        return request.user.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = obj.owner or request.user
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The identity exists now; what it says is written as version 1 on the edit page.
+        messages.info(request, _("Now write the first version."))
+        return HttpResponseRedirect(self._url("edit", obj.pk))
+
+    # --- URLs -----------------------------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/edit/", wrap(self.edit_view), name="%s_%s_edit" % info),
+            path("<int:pk>/diff/", wrap(self.diff_view), name="%s_%s_diff" % info),
+            path("<int:pk>/workflow/<str:action>/", wrap(self.workflow_view), name="%s_%s_workflow" % info),
+            *super().get_urls(),
+        ]
+
+    def _url(self, name: str, *args: Any) -> str:
+        return reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_{name}", args=args)
+
+    # --- change page: identity + version history + workflow ---------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        item = self.get_object(request, object_id)
+        extra = extra_context or {}
+        if item is not None:
+            versions = list(item.versions.select_related("author", "published_by").order_by("-number"))
+            extra.update(
+                versions=versions,
+                latest=versions[0] if versions else None,
+                published=next((v for v in versions if v.status == VersionStatus.PUBLISHED), None),
+                open_flags=item.stale_flags.filter(cleared_at__isnull=True).select_related("release"),
+                edit_url=self._url("edit", item.pk),
+                diff_url=self._url("diff", item.pk),
+                workflow_urls={a: self._url("workflow", item.pk, a)
+                               for a in ("submit", "publish", "reject", "rollback", "archive", "verify")},
+                can_publish=request.user.has_perm("knowledge.publish_content"),
+                can_verify=request.user.has_perm("knowledge.verify_content"),
+                can_archive=request.user.has_perm("knowledge.archive_content"),
+                review_form=ReviewForm(),
+            )
+        return super().change_view(request, object_id, form_url, extra)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["external_id", "product"]
+        return readonly + ["needs_verification", "last_verified_at"]
+
+    # --- edit: a new version on top of a base version ----------------------------------------------
+
+    def _form_kwargs(self, item) -> dict[str, Any]:
+        return {"product": item.product}
+
+    def edit_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = get_object_or_404(self.model, pk=pk)
+        if not self.has_change_permission(request, item):
+            raise PermissionDenied
+        # Edits always start from the latest version; None means the item's first version.
+        base = item.versions.order_by("-number").first()
+        conflict = None
+        if request.method == "POST":
+            form = self.form_class(request.POST, **self._form_kwargs(item))
+            if form.is_valid():
+                try:
+                    version = workflow.version_create(
+                        item=item, base_number=form.cleaned_data["base_version"], content=form.content(),
+                        by=request.user, change_note=form.cleaned_data.get("change_note", ""),
+                    )
+                    if form.cleaned_data.get("submit_for_review"):
+                        workflow.version_submit(version=version, by=request.user)
+                except workflow.EditConflict as exc:
+                    conflict = exc
+                    messages.error(request, exc.message)
+                except DomainError as exc:
+                    for field_name, errors in exc.field_errors.items():
+                        target = field_name if field_name in form.fields else None
+                        for error in errors:
+                            form.add_error(target, error)
+                    if not exc.field_errors:
+                        form.add_error(None, exc.message)
+                else:
+                    messages.success(request, _("Saved as version %(n)s (%(status)s).")
+                                     % {"n": version.number, "status": version.get_status_display()})
+                    return HttpResponseRedirect(reverse(
+                        f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[item.pk]))
+        elif base is None:
+            form = self.form_class(initial={"base_version": 0}, **self._form_kwargs(item))
+        else:
+            content = workflow.content_of(base)
+            form = self.form_class(
+                initial=self.form_class.initial_for(content, base.number, list(base.features.all())),
+                **self._form_kwargs(item),
+            )
+        admin_form = helpers.AdminForm(form, form.fieldsets(), {}, model_admin=self)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Edit %(item)s (new version on top of version %(n)s)") % {"item": item, "n": base.number}
+            if base else _("Write the first version of %(item)s") % {"item": item},
+            "item": item,
+            "base": base,
+            "adminform": admin_form,
+            "form": form,
+            "conflict": conflict,
+            "media": self.media + admin_form.media,
+        }
+        return TemplateResponse(request, self.edit_template, context)
+
+    # --- diff of any two versions ----------------------------------------------------------------
+
+    def diff_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        item = get_object_or_404(self.model, pk=pk)
+        if not self.has_view_permission(request, item):
+            raise PermissionDenied
+        versions = list(item.versions.order_by("-number"))
+        numbers = [v.number for v in versions]
+
+        def pick(name: str, default: int) -> int:
+            try:
+                value = int(request.GET.get(name, default))
+            except ValueError:
+                value = default
+            return value if value in numbers else default
+
+        new_n = pick("b", numbers[0])
+        old_n = pick("a", numbers[1] if len(numbers) > 1 else numbers[0])
+        old = next(v for v in versions if v.number == old_n)
+        new = next(v for v in versions if v.number == new_n)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Compare versions of %(item)s") % {"item": item},
+            "item": item,
+            "versions": versions,
+            "old": old,
+            "new": new,
+            "diffs": content_diff(workflow.content_of(old), workflow.content_of(new)),
+        }
+        return TemplateResponse(request, "admin/knowledge/diff.html", context)
+
+    # --- workflow buttons ----------------------------------------------------------------------
+
+    def workflow_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        item = get_object_or_404(self.model, pk=pk)
+        change_url = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        form = ReviewForm(request.POST)
+        comment = form.cleaned_data.get("comment", "") if form.is_valid() else ""
+        number = request.POST.get("version")
+        version = item.versions.filter(number=number).first() if number and number.isdigit() else None
+        try:
+            if action == "verify":
+                workflow.item_verify(item=item, by=request.user)
+                done = _("Verified: stale flags cleared and the verification interval restarted.")
+            elif action == "archive":
+                archived = workflow.item_archive(item=item, by=request.user)
+                done = _("Version %(n)s archived; nothing of this item is published now.") % {"n": archived.number}
+            elif action == "rollback" and version is not None:
+                new = workflow.item_rollback(item=item, to_number=version.number, by=request.user)
+                done = _("Version %(old)s republished as version %(new)s.") % {"old": version.number, "new": new.number}
+            elif action in {"submit", "publish", "reject"} and version is not None:
+                if action == "submit":
+                    workflow.version_submit(version=version, by=request.user)
+                elif action == "publish":
+                    workflow.version_publish(version=version, by=request.user, comment=comment)
+                else:
+                    workflow.version_reject(version=version, by=request.user, comment=comment)
+                done = _("Version %(n)s: done.") % {"n": version.number}
+            else:
+                messages.error(request, _("Unknown action or version."))
+                return HttpResponseRedirect(change_url)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, done)
+        return HttpResponseRedirect(change_url)
+
+
+def version_status_badge(status: str, label: str) -> str:
+    return format_html('<span class="kb-status kb-status-{}">{}</span>', status, label)

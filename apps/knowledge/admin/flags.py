@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.errors import DomainError
+from apps.knowledge.models import StaleFlag
+from apps.knowledge.services import workflow
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = gettext_lazy("state")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Open")), ("no", _("Cleared"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(cleared_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(cleared_at__isnull=False)
+        return queryset
+
+
+@admin.register(StaleFlag)
+class StaleFlagAdmin(admin.ModelAdmin):
+    """The stale queue: what releases made possibly wrong, oldest first."""
+
+    list_display = ["content", "release", "reason", "changed_features", "created_at", "cleared_at", "cleared_because"]
+    list_filter = [OpenFilter, "reason", "release__product", "release"]
+    search_fields = ["article__external_id", "script__external_id", "release__version"]
+    list_select_related = ["article", "script", "release__product"]
+    ordering = ["cleared_at", "created_at"]
+    actions = ["verify_content"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("article or script"))
+    def content(self, obj: StaleFlag) -> str:
+        item = obj.article or obj.script
+        url_name = "admin:knowledge_article_change" if obj.article_id else "admin:knowledge_script_change"
+        from django.urls import reverse
+
+        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[item.pk]), item.external_id)
+
+    @admin.display(description=gettext_lazy("changed features"))
+    def changed_features(self, obj: StaleFlag) -> str:
+        return ", ".join(obj.features) or "—"
+
+    @admin.action(description=gettext_lazy("Verify the flagged content (still correct)"))
+    def verify_content(self, request, queryset) -> None:
+        done = 0
+        for flag in queryset.filter(Q(cleared_at__isnull=True)).select_related("article", "script"):
+            try:
+                workflow.item_verify(item=flag.article or flag.script, by=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                return
+        self.message_user(request, _("%(n)s verified.") % {"n": done}, messages.SUCCESS)

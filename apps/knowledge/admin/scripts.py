@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy
+
+from apps.knowledge.admin.base import FeatureFilter, StaleFilter, StatusFilter, VersionedItemAdmin
+from apps.knowledge.admin.forms import ScriptVersionForm
+from apps.knowledge.models import Script, ScriptScenario, ScriptVersion, VersionStatus
+
+
+@admin.register(ScriptScenario)
+class ScriptScenarioAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "placeholder_list"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description=gettext_lazy("placeholders"))
+    def placeholder_list(self, obj: ScriptScenario) -> str:
+        return ", ".join("{" + p + "}" for p in obj.placeholders) or "—"
+
+
+@admin.register(Script)
+class ScriptAdmin(VersionedItemAdmin):
+    form_class = ScriptVersionForm
+    list_display = ["external_id", "title", "scenario", "product", "published_version", "stale",
+                    "needs_verification", "owner", "updated_at"]
+    list_filter = [StatusFilter, "product", "scenario", FeatureFilter, StaleFilter, "needs_verification", "owner"]
+    search_fields = ["external_id", "versions__title", "versions__text"]
+    fields = ["external_id", "product", "scenario", "owner", "verifier", "verification_interval_days",
+              "compliance_sensitive", "needs_verification", "last_verified_at"]
+
+    def get_queryset(self, request):
+        from django.db.models import OuterRef, Subquery
+
+        latest = ScriptVersion.objects.filter(script=OuterRef("pk")).order_by("-number")
+        published = ScriptVersion.objects.filter(script=OuterRef("pk"), status=VersionStatus.PUBLISHED)
+        return super().get_queryset(request).select_related("scenario").annotate(
+            latest_title=Subquery(latest.values("title")[:1]),
+            published_number=Subquery(published.values("number")[:1]),
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    def _form_kwargs(self, item: Script) -> dict:
+        return {"product": item.product, "placeholders": item.scenario.placeholders}
+
+    @admin.display(description=gettext_lazy("title"), ordering="latest_title")
+    def title(self, obj: Script) -> str:
+        return obj.latest_title or ""
+
+    @admin.display(description=gettext_lazy("published version"), ordering="published_number")
+    def published_version(self, obj: Script) -> str:
+        return f"v{obj.published_number}" if obj.published_number else "—"
+
+
+@admin.register(ScriptVersion)
+class ScriptVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "title", "status", "author", "created_at", "published_at"]
+    list_filter = ["status", "script__scenario", "script__product"]
+    search_fields = ["script__external_id", "title", "text"]
+    list_select_related = ["script", "author"]
+    readonly_fields = ["script", "number", "status", "based_on_number", "title", "text", "channels", "tags",
+                       "min_product_version", "max_product_version", "valid_from", "valid_until", "change_note",
+                       "author", "created_at", "submitted_at", "published_at", "published_by", "review_comment"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
