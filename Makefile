@@ -24,8 +24,8 @@ migrate: deps
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py load_demo_data
 	$(PY) manage.py create_demo_users
+	$(PY) manage.py load_demo_data
 
 # Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
 run: messages migrate

@@ -29,7 +29,7 @@ def product_by_slug(slug: str) -> Product:
 
 def release_record(
     *, product: Product, version: str, changed_feature_slugs: list[str], released_at: datetime | None = None,
-    notes: str = "", by=None, source: str = ReleaseSource.ADMIN,
+    notes: str = "", by=None, source: str = ReleaseSource.ADMIN, schedule_stale_check: bool = True,
 ) -> RecordedRelease:
     """Record a release and, once committed, flag the content it made stale (a Celery task).
 
@@ -59,7 +59,8 @@ def release_record(
             release.changed_features.set(features)
     except IntegrityError:  # a concurrent request recorded it first
         return _same_release_again(Release.objects.get(product=product, version=version), slugs)
-    release_schedule_stale_check(release=release)
+    if schedule_stale_check:
+        release_schedule_stale_check(release=release)
     return RecordedRelease(release=release, created=True)
 
 

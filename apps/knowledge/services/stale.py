@@ -40,7 +40,7 @@ SELECT v.{item}_id, %(release)s, 'range_ended', '{{}}', %(now)s, ''
 FROM knowledge_{item}version v
 JOIN knowledge_{item} i ON i.id = v.{item}_id
 WHERE v.status = 'published' AND i.product_id = %(product)s
-  AND v.max_product_version_key IS NOT NULL AND v.max_product_version_key < %(version_key)s
+  AND v.max_product_version_key IS NOT NULL AND v.max_product_version_key < %(version_key)s::integer[]
 ON CONFLICT DO NOTHING
 """
 

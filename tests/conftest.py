@@ -1,0 +1,102 @@
+"""Shared fixtures. Everything is real: PostgreSQL with pgvector, Redis, and a Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.apps import apps as django_apps
+from django.db import connection
+from rest_framework.test import APIClient
+
+from apps.accounts.roles import sync_role_permissions
+from apps.apikeys.services import api_key_issue
+from kbportal.embedded import data_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _roles(db):
+    # Transactional tests flush the database, groups included; put the roles back for every test.
+    sync_role_permissions(django_apps)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_key_client():
+    """``api_key_client("answers", "articles:read")`` → an APIClient that sends such a key."""
+
+    def make(*scopes: str, rate_limit: int | None = None) -> APIClient:
+        issued = api_key_issue(name="test key", scopes=list(scopes), rate_limit_per_minute=rate_limit)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {issued.plaintext}")
+        client.api_key = issued.api_key
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database."""
+    from kbportal.celery import app
+
+    with django_db_blocker.unblock():
+        test_db = connection.settings_dict["NAME"]
+    app.control.purge()
+    env = {
+        **os.environ,
+        "KBPORTAL_DB_NAME_OVERRIDE": test_db,
+        "DJANGO_SETTINGS_MODULE": "kbportal.settings",
+    }
+    log = open(data_dir() / "test-worker.log", "w")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "kbportal", "worker", "--pool=solo", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", f"--hostname=test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            break
+        if process.poll() is not None:
+            raise RuntimeError(f"Celery worker exited; see {log.name}")
+    else:
+        process.terminate()
+        raise RuntimeError(f"Celery worker did not start in 60 s; see {log.name}")
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
+    """Poll until ``condition()`` is truthy (work done by another process); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
