@@ -88,14 +88,18 @@ def article_content(**overrides) -> ArticleContent:
 _article_seq = iter(range(1, 10**9))
 
 
-def draft_article(*, product=None, by=None, features=(), external_id=None, compliance_sensitive=False,
-                  **content) -> ArticleVersion:
+def draft_article(
+    *, product=None, by=None, features=(), external_id=None, compliance_sensitive=False, **content
+) -> ArticleVersion:
     product = product or ProductFactory()
     for slug in features:
         FeatureFactory(product=product, slug=slug)
     return workflow.article_create(
-        external_id=external_id or f"faq-{next(_article_seq)}", product=product, by=by,
-        content=article_content(feature_slugs=list(features), **content), compliance_sensitive=compliance_sensitive,
+        external_id=external_id or f"faq-{next(_article_seq)}",
+        product=product,
+        by=by,
+        content=article_content(feature_slugs=list(features), **content),
+        compliance_sensitive=compliance_sensitive,
     )
 
 
@@ -105,14 +109,18 @@ def published_article(**kwargs) -> ArticleVersion:
     return workflow.version_publish(version=version, by=None)
 
 
-def published_script(*, product=None, features=(), external_id=None, text="您好{customer_name}，退款已提交。",
-                     **content) -> ScriptVersion:
+def published_script(
+    *, product=None, features=(), external_id=None, text="您好{customer_name}，退款已提交。", **content
+) -> ScriptVersion:
     product = product or ProductFactory()
     for slug in features:
         FeatureFactory(product=product, slug=slug)
     version = workflow.script_create(
-        external_id=external_id or f"script-{next(_article_seq)}", product=product, scenario=ScenarioFactory(),
-        by=None, content=ScriptContent(title="退款安抚", text=text, feature_slugs=list(features), **content),
+        external_id=external_id or f"script-{next(_article_seq)}",
+        product=product,
+        scenario=ScenarioFactory(),
+        by=None,
+        content=ScriptContent(title="退款安抚", text=text, feature_slugs=list(features), **content),
     )
     workflow.version_submit(version=version, by=None)
     return workflow.version_publish(version=version, by=None)

@@ -57,8 +57,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     KNOWLEDGE_APPROVER: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE + _KNOWLEDGE_APPROVE,
     QA_REVIEWER: _KNOWLEDGE_READ,
     QA_LEAD: _KNOWLEDGE_READ,
-    AGENT: ["knowledge.view_article", "knowledge.view_articleversion", "knowledge.view_script",
-            "knowledge.view_scriptversion", "knowledge.view_scriptscenario", "catalog.view_product"],
+    AGENT: [
+        "knowledge.view_article",
+        "knowledge.view_articleversion",
+        "knowledge.view_script",
+        "knowledge.view_scriptversion",
+        "knowledge.view_scriptscenario",
+        "catalog.view_product",
+    ],
     ADMINISTRATOR: ["*"],
 }
 

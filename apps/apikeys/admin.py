@@ -13,8 +13,9 @@ from apps.apikeys.services import api_key_issue, api_key_revoke
 
 
 class ApiKeyCreateForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple,
-                                       label=gettext_lazy("scopes"))
+    scopes = forms.MultipleChoiceField(
+        choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("scopes")
+    )
 
     class Meta:
         model = ApiKey
@@ -28,8 +29,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ["name", "prefix"]
     actions = ["revoke"]
     readonly_fields = ["masked", "scopes", "created_by", "created_at", "last_used_at", "revoked_at"]
-    fields = ["name", "masked", "scopes", "rate_limit_per_minute", "expires_at", "created_by", "created_at",
-              "last_used_at", "revoked_at"]
+    fields = [
+        "name",
+        "masked",
+        "scopes",
+        "rate_limit_per_minute",
+        "expires_at",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -56,7 +66,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         issued = api_key_issue(
-            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            created_by=request.user,
             rate_limit_per_minute=form.cleaned_data.get("rate_limit_per_minute"),
             expires_at=form.cleaned_data.get("expires_at"),
         )

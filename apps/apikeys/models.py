@@ -21,11 +21,17 @@ class ApiKey(models.Model):
     digest = models.CharField(_("digest"), max_length=64, editable=False)
     scopes = ArrayField(models.CharField(max_length=40, choices=SCOPE_CHOICES), verbose_name=_("scopes"))
     rate_limit_per_minute = models.PositiveIntegerField(
-        _("rate limit per minute"), null=True, blank=True,
+        _("rate limit per minute"),
+        null=True,
+        blank=True,
         help_text=_("Requests per minute for this key; empty uses the site default."),
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)

@@ -57,7 +57,7 @@ def api_key_authenticate(*, plaintext: str) -> ApiKey | None:
     """The active key matching ``plaintext``, or None. Constant-time comparison of digests."""
     if not plaintext.startswith(KEY_PREFIX):
         return None
-    prefix, _sep, secret = plaintext[len(KEY_PREFIX):].partition("_")
+    prefix, _sep, secret = plaintext[len(KEY_PREFIX) :].partition("_")
     if not prefix or not secret:
         return None
     api_key = ApiKey.objects.filter(prefix=prefix).first()

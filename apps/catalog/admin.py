@@ -38,8 +38,16 @@ class ReleaseAdmin(admin.ModelAdmin):
     search_fields = ["version", "notes"]
     ordering = ["product__name", "-version_key"]
     filter_horizontal = ["changed_features"]
-    fields = ["product", "version", "released_at", "changed_features", "notes", "source", "recorded_by",
-              "stale_check_done_at"]
+    fields = [
+        "product",
+        "version",
+        "released_at",
+        "changed_features",
+        "notes",
+        "source",
+        "recorded_by",
+        "stale_check_done_at",
+    ]
     readonly_fields = ["source", "recorded_by", "stale_check_done_at"]
     actions = ["recheck_stale"]
 

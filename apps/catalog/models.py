@@ -10,7 +10,9 @@ from apps.core.versions import validate_version
 
 
 class Product(models.Model):
-    slug = models.SlugField(_("slug"), max_length=60, unique=True, help_text=_("Used by imports and APIs, e.g. mall-app."))
+    slug = models.SlugField(
+        _("slug"), max_length=60, unique=True, help_text=_("Used by imports and APIs, e.g. mall-app.")
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -55,9 +57,15 @@ class Release(models.Model):
     changed_features = models.ManyToManyField(
         Feature, blank=True, related_name="releases", verbose_name=_("changed features")
     )
-    source = models.CharField(_("recorded via"), max_length=10, choices=ReleaseSource.choices, default=ReleaseSource.ADMIN)
+    source = models.CharField(
+        _("recorded via"), max_length=10, choices=ReleaseSource.choices, default=ReleaseSource.ADMIN
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -67,7 +75,9 @@ class Release(models.Model):
         verbose_name = _("release")
         verbose_name_plural = _("releases")
         ordering = ["product__name", "-version_key"]
-        constraints = [models.UniqueConstraint(fields=["product", "version"], name="release_version_unique_per_product")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "version"], name="release_version_unique_per_product")
+        ]
         indexes = [models.Index(fields=["product", "version_key"], name="release_product_version_idx")]
 
     def __str__(self) -> str:

@@ -28,8 +28,15 @@ def product_by_slug(slug: str) -> Product:
 
 
 def release_record(
-    *, product: Product, version: str, changed_feature_slugs: list[str], released_at: datetime | None = None,
-    notes: str = "", by=None, source: str = ReleaseSource.ADMIN, schedule_stale_check: bool = True,
+    *,
+    product: Product,
+    version: str,
+    changed_feature_slugs: list[str],
+    released_at: datetime | None = None,
+    notes: str = "",
+    by=None,
+    source: str = ReleaseSource.ADMIN,
+    schedule_stale_check: bool = True,
 ) -> RecordedRelease:
     """Record a release and, once committed, flag the content it made stale (a Celery task).
 
@@ -44,7 +51,8 @@ def release_record(
     missing = sorted(set(slugs) - {f.slug for f in features})
     if missing:
         raise ValidationFailed(
-            _("Unknown features for %(product)s: %(missing)s.") % {"product": product.slug, "missing": ", ".join(missing)},
+            _("Unknown features for %(product)s: %(missing)s.")
+            % {"product": product.slug, "missing": ", ".join(missing)},
             field_errors={"changed_features": [_("Unknown feature(s): %(m)s.") % {"m": ", ".join(missing)}]},
         )
     existing = Release.objects.filter(product=product, version=version).first()
@@ -53,8 +61,13 @@ def release_record(
     try:
         with transaction.atomic():
             release = Release.objects.create(
-                product=product, version=version.strip(), version_key=key, released_at=released_at or timezone.now(),
-                notes=notes, source=source, recorded_by=by,
+                product=product,
+                version=version.strip(),
+                version_key=key,
+                released_at=released_at or timezone.now(),
+                notes=notes,
+                source=source,
+                recorded_by=by,
             )
             release.changed_features.set(features)
     except IntegrityError:  # a concurrent request recorded it first

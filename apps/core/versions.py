@@ -19,7 +19,8 @@ def version_key(value: str) -> list[int]:
         parsed = Version(value.strip().lstrip("vV"))
     except InvalidVersion as exc:
         raise ValidationError(
-            _("“%(value)s” is not a version number; use a form like 5.3.0."), code="invalid_version",
+            _("“%(value)s” is not a version number; use a form like 5.3.0."),
+            code="invalid_version",
             params={"value": value},
         ) from exc
     release = list(parsed.release[:KEY_LENGTH]) + [0] * (KEY_LENGTH - len(parsed.release[:KEY_LENGTH]))

@@ -67,20 +67,31 @@ class KnowledgeItem(models.Model):
     external_id = models.CharField(_("external ID"), max_length=100, unique=True, validators=[external_id_validator])
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", verbose_name=_("product"))
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("owner"),
     )
     verifier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name=_("verifier"), help_text=_("Who confirms this is still correct; defaults to the owner."),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("verifier"),
+        help_text=_("Who confirms this is still correct; defaults to the owner."),
     )
     verification_interval_days = models.PositiveIntegerField(
-        _("verification interval (days)"), default=90,
+        _("verification interval (days)"),
+        default=90,
     )
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True, editable=False)
     needs_verification = models.BooleanField(_("needs verification"), default=False, editable=False)
     compliance_sensitive = models.BooleanField(
-        _("compliance-sensitive"), default=False,
+        _("compliance-sensitive"),
+        default=False,
         help_text=_("Authors cannot approve their own versions of compliance-sensitive content."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -114,14 +125,22 @@ class KnowledgeVersion(models.Model):
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("author"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("approved by"),
     )
     review_comment = models.CharField(_("review comment"), max_length=500, blank=True, editable=False)
@@ -217,7 +236,10 @@ class ScriptScenario(models.Model):
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     placeholders = ArrayField(
-        models.CharField(max_length=40), default=list, blank=True, verbose_name=_("placeholders"),
+        models.CharField(max_length=40),
+        default=list,
+        blank=True,
+        verbose_name=_("placeholders"),
         help_text=_("Names scripts may use as {name}, e.g. customer_name, order_id."),
     )
 
@@ -247,8 +269,11 @@ class ScriptVersion(KnowledgeVersion):
     title = models.CharField(_("title"), max_length=200)
     text = models.TextField(_("script text"))
     channels = ArrayField(
-        models.CharField(max_length=20, choices=Channel.choices), default=list, blank=True,
-        verbose_name=_("channels"), help_text=_("Empty means every channel."),
+        models.CharField(max_length=20, choices=Channel.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("channels"),
+        help_text=_("Empty means every channel."),
     )
     features = models.ManyToManyField(Feature, blank=True, related_name="script_versions", verbose_name=_("features"))
 
@@ -286,15 +311,19 @@ class StaleFlag(models.Model):
     script = models.ForeignKey(
         Script, null=True, blank=True, on_delete=models.CASCADE, related_name="stale_flags", verbose_name=_("script")
     )
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="stale_flags", verbose_name=_("release"))
-    reason = models.CharField(_("reason"), max_length=20, choices=StaleReason.choices)
-    features = ArrayField(
-        models.CharField(max_length=60), default=list, blank=True, verbose_name=_("changed features")
+    release = models.ForeignKey(
+        Release, on_delete=models.CASCADE, related_name="stale_flags", verbose_name=_("release")
     )
+    reason = models.CharField(_("reason"), max_length=20, choices=StaleReason.choices)
+    features = ArrayField(models.CharField(max_length=60), default=list, blank=True, verbose_name=_("changed features"))
     created_at = models.DateTimeField(_("flagged at"), default=timezone.now, editable=False)
     cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
     cleared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("cleared by"),
     )
     cleared_because = models.CharField(_("cleared because"), max_length=20, blank=True)
@@ -310,11 +339,13 @@ class StaleFlag(models.Model):
             ),
             # Processing the same release twice must not flag anything twice.
             models.UniqueConstraint(
-                fields=["article", "release", "reason"], condition=Q(article__isnull=False),
+                fields=["article", "release", "reason"],
+                condition=Q(article__isnull=False),
                 name="stale_flag_unique_article_release_reason",
             ),
             models.UniqueConstraint(
-                fields=["script", "release", "reason"], condition=Q(script__isnull=False),
+                fields=["script", "release", "reason"],
+                condition=Q(script__isnull=False),
                 name="stale_flag_unique_script_release_reason",
             ),
         ]

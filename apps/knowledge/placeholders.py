@@ -19,7 +19,9 @@ class PlaceholderProblem:
 
     def __str__(self) -> str:
         return _("line %(line)s, column %(column)s: %(message)s") % {
-            "line": self.line, "column": self.column, "message": self.message,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
         }
 
 
@@ -66,7 +68,10 @@ def check_placeholders(text: str, declared: list[str] | set[str]) -> list[Placeh
             report(i, _("“{%(name)s}” is not a valid placeholder name (letters, digits and _ only).") % {"name": name})
         elif name not in declared:
             allowed = ", ".join(sorted(declared)) or _("none")
-            report(i, _("“{%(name)s}” is not declared for this scenario (declared: %(allowed)s).")
-                   % {"name": name, "allowed": allowed})
+            report(
+                i,
+                _("“{%(name)s}” is not declared for this scenario (declared: %(allowed)s).")
+                % {"name": name, "allowed": allowed},
+            )
         i = end + 1
     return problems

@@ -19,8 +19,13 @@ def _open_flags(item: str) -> Prefetch:
 
 
 def published_article_versions(
-    *, product: str | None = None, feature: str | None = None, category: str | None = None,
-    stale: bool | None = None, needs_verification: bool | None = None, updated_since: datetime | None = None,
+    *,
+    product: str | None = None,
+    feature: str | None = None,
+    category: str | None = None,
+    stale: bool | None = None,
+    needs_verification: bool | None = None,
+    updated_since: datetime | None = None,
 ) -> QuerySet[ArticleVersion]:
     """Published article versions with everything the read API shows, in three round trips per page."""
     qs = ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED)
@@ -40,7 +45,9 @@ def published_article_versions(
     return (
         qs.select_related("article__product", "article__category")
         .prefetch_related(
-            "similar_questions", "channel_answers", "features",
+            "similar_questions",
+            "channel_answers",
+            "features",
             _open_flags("article"),
         )
         .distinct()
@@ -49,8 +56,13 @@ def published_article_versions(
 
 
 def published_script_versions(
-    *, product: str | None = None, feature: str | None = None, scenario: str | None = None,
-    stale: bool | None = None, needs_verification: bool | None = None, updated_since: datetime | None = None,
+    *,
+    product: str | None = None,
+    feature: str | None = None,
+    scenario: str | None = None,
+    stale: bool | None = None,
+    needs_verification: bool | None = None,
+    updated_since: datetime | None = None,
     channel: str | None = None,
 ) -> QuerySet[ScriptVersion]:
     qs = ScriptVersion.objects.filter(status=VersionStatus.PUBLISHED)

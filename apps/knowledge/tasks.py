@@ -13,12 +13,18 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name="knowledge.flag_stale_for_release", bind=True, acks_late=True, autoretry_for=(OperationalError,),
-    retry_backoff=True, max_retries=5,
+    name="knowledge.flag_stale_for_release",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
 )
 def flag_stale_for_release(self, release_id: int) -> dict[str, int]:
     result = release_flag_stale_content(release_id=release_id)
-    logger.info("release %s: flagged %s articles, %s scripts", release_id, result.articles_flagged, result.scripts_flagged)
+    logger.info(
+        "release %s: flagged %s articles, %s scripts", release_id, result.articles_flagged, result.scripts_flagged
+    )
     return {"articles_flagged": result.articles_flagged, "scripts_flagged": result.scripts_flagged}
 
 

@@ -24,7 +24,9 @@ def test_the_second_save_from_the_same_base_is_a_conflict_showing_what_changed()
     changed = {d.field: (d.old, d.new) for d in conflict.changes}
     assert changed == {"answer": ("原答案", "Alice 的答案")}
     assert list(ArticleVersion.objects.filter(article=article).values_list("answer", flat=True).order_by("number")) == [
-        "原答案", "Alice 的答案"]
+        "原答案",
+        "Alice 的答案",
+    ]
 
 
 def test_the_admin_shows_the_conflict_and_keeps_the_editors_text(client):
@@ -33,10 +35,16 @@ def test_the_admin_shows_the_conflict_and_keeps_the_editors_text(client):
     workflow.version_create(item=article, base_number=1, content=article_content(answer="Alice 的答案"), by=alice)
 
     client.force_login(bob)
-    response = client.post(f"/admin/knowledge/article/{article.pk}/edit/", {
-        "base_version": 1, "standard_question": "退款多久到账？", "similar_questions": "退款什么时候到",
-        "answer": "Bob 的答案", "language": "zh-hans",
-    })
+    response = client.post(
+        f"/admin/knowledge/article/{article.pk}/edit/",
+        {
+            "base_version": 1,
+            "standard_question": "退款多久到账？",
+            "similar_questions": "退款什么时候到",
+            "answer": "Bob 的答案",
+            "language": "zh-hans",
+        },
+    )
 
     assert response.status_code == 200
     body = response.content.decode()

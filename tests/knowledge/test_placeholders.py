@@ -40,7 +40,10 @@ def test_malformed_placeholders_are_reported_where_they_are(text, column, words)
 def test_saving_a_script_with_a_bad_placeholder_is_refused_with_the_position():
     with pytest.raises(ValidationFailed) as caught:
         workflow.script_create(
-            external_id="s-1", product=ProductFactory(), scenario=ScenarioFactory(), by=None,
+            external_id="s-1",
+            product=ProductFactory(),
+            scenario=ScenarioFactory(),
+            by=None,
             content=ScriptContent(title="催付", text="亲{customer_name}，请在{deadline}前付款"),
         )
     [message] = caught.value.field_errors["text"]

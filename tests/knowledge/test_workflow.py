@@ -38,8 +38,9 @@ def test_publishing_supersedes_the_previous_version():
 
 def test_the_database_refuses_two_published_versions_of_one_article():
     first = published_article()
-    second = workflow.version_create(item=first.article, base_number=1,
-                                     content=article_content(answer="另一个答案"), by=None)
+    second = workflow.version_create(
+        item=first.article, base_number=1, content=article_content(answer="另一个答案"), by=None
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         ArticleVersion.objects.filter(pk=second.pk).update(status=VersionStatus.PUBLISHED)
 
@@ -90,8 +91,9 @@ def test_sending_back_needs_a_reason_and_returns_the_version_to_draft():
 
 def test_rollback_republishes_old_content_as_a_new_version():
     first = published_article(answer="旧答案：3 个工作日。")
-    second = workflow.version_create(item=first.article, base_number=1,
-                                     content=article_content(answer="新答案：当天到账。"), by=None)
+    second = workflow.version_create(
+        item=first.article, base_number=1, content=article_content(answer="新答案：当天到账。"), by=None
+    )
     workflow.version_submit(version=second, by=None)
     workflow.version_publish(version=second, by=None)
 
@@ -122,8 +124,9 @@ def test_archiving_takes_the_article_offline_and_keeps_history():
 def test_a_new_edit_supersedes_older_pending_drafts():
     first = draft_article()
     workflow.version_submit(version=first, by=None)
-    second = workflow.version_create(item=first.article, base_number=1,
-                                     content=article_content(answer="改一下"), by=None)
+    second = workflow.version_create(
+        item=first.article, base_number=1, content=article_content(answer="改一下"), by=None
+    )
     first.refresh_from_db()
     assert first.status == VersionStatus.SUPERSEDED
     assert second.status == VersionStatus.DRAFT

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -54,23 +54,61 @@ class CategoryAdmin(admin.ModelAdmin):
 @admin.register(Article)
 class ArticleAdmin(VersionedItemAdmin):
     form_class = ArticleVersionForm
-    list_display = ["external_id", "question", "product", "category", "published_version", "stale",
-                    "needs_verification", "owner", "updated_at"]
-    list_filter = [StatusFilter, "product", FeatureFilter, StaleFilter, "needs_verification", ChannelFilter,
-                   "owner", "category", "compliance_sensitive"]
-    search_fields = ["external_id", "versions__standard_question", "versions__similar_questions__text",
-                     "versions__tags"]
+    list_display = [
+        "external_id",
+        "question",
+        "product",
+        "category",
+        "published_version",
+        "stale",
+        "needs_verification",
+        "owner",
+        "updated_at",
+    ]
+    list_filter = [
+        StatusFilter,
+        "product",
+        FeatureFilter,
+        StaleFilter,
+        "needs_verification",
+        ChannelFilter,
+        "owner",
+        "category",
+        "compliance_sensitive",
+    ]
+    search_fields = [
+        "external_id",
+        "versions__standard_question",
+        "versions__similar_questions__text",
+        "versions__tags",
+    ]
     autocomplete_fields = ["category"]
-    fields = ["external_id", "product", "category", "owner", "verifier", "verification_interval_days",
-              "compliance_sensitive", "needs_verification", "last_verified_at"]
+    fields = [
+        "external_id",
+        "product",
+        "category",
+        "owner",
+        "verifier",
+        "verification_interval_days",
+        "compliance_sensitive",
+        "needs_verification",
+        "last_verified_at",
+    ]
 
     def get_queryset(self, request):
         latest = ArticleVersion.objects.filter(article=OuterRef("pk")).order_by("-number")
-        return super().get_queryset(request).select_related("category").annotate(
-            latest_question=Subquery(latest.values("standard_question")[:1]),
-            published_number=Subquery(
-                ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED).values("number")[:1]
-            ),
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("category")
+            .annotate(
+                latest_question=Subquery(latest.values("standard_question")[:1]),
+                published_number=Subquery(
+                    ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED).values(
+                        "number"
+                    )[:1]
+                ),
+            )
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -106,8 +144,11 @@ class ArticleAdmin(VersionedItemAdmin):
             publish = not form.cleaned_data["as_draft"]
             try:
                 report = import_articles(
-                    read_rows(upload.name, upload.read()), by=request.user, publish=publish,
-                    strict=form.cleaned_data["strict"], skip_invalid=form.cleaned_data["skip_invalid"],
+                    read_rows(upload.name, upload.read()),
+                    by=request.user,
+                    publish=publish,
+                    strict=form.cleaned_data["strict"],
+                    skip_invalid=form.cleaned_data["skip_invalid"],
                 )
             except ImportRejected as exc:
                 row_errors = exc.report.errors
@@ -117,10 +158,19 @@ class ArticleAdmin(VersionedItemAdmin):
             else:
                 row_errors = report.errors
                 messages.success(request, _("Import finished: %(summary)s.") % {"summary": report.summary()})
-        return TemplateResponse(request, "admin/knowledge/import.html", {
-            **self.admin_site.each_context(request), "opts": Article._meta, "title": _("Import FAQ articles"),
-            "form": form, "report": report, "row_errors": row_errors, "columns": SPREADSHEET_COLUMNS,
-        })
+        return TemplateResponse(
+            request,
+            "admin/knowledge/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": Article._meta,
+                "title": _("Import FAQ articles"),
+                "form": form,
+                "report": report,
+                "row_errors": row_errors,
+                "columns": SPREADSHEET_COLUMNS,
+            },
+        )
 
     def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -134,8 +184,10 @@ class ArticleAdmin(VersionedItemAdmin):
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         if fmt == "xlsx":
-            body, content_type = export_xlsx(versions), (
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            body, content_type = (
+                export_xlsx(versions),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )
         elif fmt == "csv":
             body, content_type = export_csv(versions), "text/csv; charset=utf-8"
         else:
@@ -176,10 +228,28 @@ class ArticleVersionAdmin(admin.ModelAdmin):
     search_fields = ["article__external_id", "standard_question", "similar_questions__text"]
     list_select_related = ["article", "author"]
     inlines = [SimilarQuestionInline, ChannelAnswerInline]
-    readonly_fields = ["article", "number", "status", "based_on_number", "standard_question", "answer",
-                       "language", "feature_list", "tags", "min_product_version", "max_product_version",
-                       "valid_from", "valid_until", "change_note", "author", "created_at", "submitted_at",
-                       "published_at", "published_by", "review_comment"]
+    readonly_fields = [
+        "article",
+        "number",
+        "status",
+        "based_on_number",
+        "standard_question",
+        "answer",
+        "language",
+        "feature_list",
+        "tags",
+        "min_product_version",
+        "max_product_version",
+        "valid_from",
+        "valid_until",
+        "change_note",
+        "author",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "published_by",
+        "review_comment",
+    ]
     fields = readonly_fields
     change_form_template = "admin/knowledge/version_change_form.html"
 
@@ -215,5 +285,3 @@ class ArticleVersionAdmin(admin.ModelAdmin):
             )
             extra["article_url"] = reverse("admin:knowledge_article_change", args=[version.article_id])
         return super().change_view(request, object_id, form_url, extra)
-
-

@@ -38,7 +38,9 @@ class StaleFilter(admin.SimpleListFilter):
         if self.value() in ("yes", "no"):
             field = queryset.model._meta.model_name  # "article" or "script"
             open_flags = StaleFlag.objects.filter(**{field: OuterRef("pk")}, cleared_at__isnull=True)
-            return queryset.filter(Exists(open_flags)) if self.value() == "yes" else queryset.exclude(Exists(open_flags))
+            return (
+                queryset.filter(Exists(open_flags)) if self.value() == "yes" else queryset.exclude(Exists(open_flags))
+            )
         return queryset
 
 
@@ -135,12 +137,12 @@ class VersionedItemAdmin(admin.ModelAdmin):
     # --- URLs -----------------------------------------------------------------------------------
 
     def get_urls(self):
-        info = self.model._meta.app_label, self.model._meta.model_name
+        prefix = f"{self.model._meta.app_label}_{self.model._meta.model_name}"
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/edit/", wrap(self.edit_view), name="%s_%s_edit" % info),
-            path("<int:pk>/diff/", wrap(self.diff_view), name="%s_%s_diff" % info),
-            path("<int:pk>/workflow/<str:action>/", wrap(self.workflow_view), name="%s_%s_workflow" % info),
+            path("<int:pk>/edit/", wrap(self.edit_view), name=f"{prefix}_edit"),
+            path("<int:pk>/diff/", wrap(self.diff_view), name=f"{prefix}_diff"),
+            path("<int:pk>/workflow/<str:action>/", wrap(self.workflow_view), name=f"{prefix}_workflow"),
             *super().get_urls(),
         ]
 
@@ -161,8 +163,10 @@ class VersionedItemAdmin(admin.ModelAdmin):
                 open_flags=item.stale_flags.filter(cleared_at__isnull=True).select_related("release"),
                 edit_url=self._url("edit", item.pk),
                 diff_url=self._url("diff", item.pk),
-                workflow_urls={a: self._url("workflow", item.pk, a)
-                               for a in ("submit", "publish", "reject", "rollback", "archive", "verify")},
+                workflow_urls={
+                    a: self._url("workflow", item.pk, a)
+                    for a in ("submit", "publish", "reject", "rollback", "archive", "verify")
+                },
                 can_publish=request.user.has_perm("knowledge.publish_content"),
                 can_verify=request.user.has_perm("knowledge.verify_content"),
                 can_archive=request.user.has_perm("knowledge.archive_content"),
@@ -174,7 +178,7 @@ class VersionedItemAdmin(admin.ModelAdmin):
         readonly = list(super().get_readonly_fields(request, obj))
         if obj is not None:
             readonly += ["external_id", "product"]
-        return readonly + ["needs_verification", "last_verified_at"]
+        return [*readonly, "needs_verification", "last_verified_at"]
 
     # --- edit: a new version on top of a base version ----------------------------------------------
 
@@ -193,8 +197,11 @@ class VersionedItemAdmin(admin.ModelAdmin):
             if form.is_valid():
                 try:
                     version = workflow.version_create(
-                        item=item, base_number=form.cleaned_data["base_version"], content=form.content(),
-                        by=request.user, change_note=form.cleaned_data.get("change_note", ""),
+                        item=item,
+                        base_number=form.cleaned_data["base_version"],
+                        content=form.content(),
+                        by=request.user,
+                        change_note=form.cleaned_data.get("change_note", ""),
                     )
                     if form.cleaned_data.get("submit_for_review"):
                         workflow.version_submit(version=version, by=request.user)
@@ -209,10 +216,16 @@ class VersionedItemAdmin(admin.ModelAdmin):
                     if not exc.field_errors:
                         form.add_error(None, exc.message)
                 else:
-                    messages.success(request, _("Saved as version %(n)s (%(status)s).")
-                                     % {"n": version.number, "status": version.get_status_display()})
-                    return HttpResponseRedirect(reverse(
-                        f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[item.pk]))
+                    messages.success(
+                        request,
+                        _("Saved as version %(n)s (%(status)s).")
+                        % {"n": version.number, "status": version.get_status_display()},
+                    )
+                    return HttpResponseRedirect(
+                        reverse(
+                            f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[item.pk]
+                        )
+                    )
         elif base is None:
             form = self.form_class(initial={"base_version": 0}, **self._form_kwargs(item))
         else:
@@ -226,7 +239,8 @@ class VersionedItemAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Edit %(item)s (new version on top of version %(n)s)") % {"item": item, "n": base.number}
-            if base else _("Write the first version of %(item)s") % {"item": item},
+            if base
+            else _("Write the first version of %(item)s") % {"item": item},
             "item": item,
             "base": base,
             "adminform": admin_form,

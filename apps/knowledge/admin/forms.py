@@ -17,17 +17,28 @@ class _VersionForm(forms.Form):
     features = forms.ModelMultipleChoiceField(
         Feature.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Features")
     )
-    tags = forms.CharField(required=False, label=_("Tags"), help_text=_("Separate with commas."),
-                           widget=forms.TextInput(attrs={"class": "vTextField"}))
+    tags = forms.CharField(
+        required=False,
+        label=_("Tags"),
+        help_text=_("Separate with commas."),
+        widget=forms.TextInput(attrs={"class": "vTextField"}),
+    )
     min_product_version = forms.CharField(required=False, max_length=40, label=_("From product version"))
-    max_product_version = forms.CharField(required=False, max_length=40, label=_("Up to product version"),
-                                          help_text=_("Leave empty if it applies to all later versions."))
-    valid_from = forms.DateTimeField(required=False, label=_("Valid from"),
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    valid_until = forms.DateTimeField(required=False, label=_("Valid until"),
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    change_note = forms.CharField(required=False, max_length=200, label=_("Change note"),
-                                  widget=forms.TextInput(attrs={"class": "vTextField"}))
+    max_product_version = forms.CharField(
+        required=False,
+        max_length=40,
+        label=_("Up to product version"),
+        help_text=_("Leave empty if it applies to all later versions."),
+    )
+    valid_from = forms.DateTimeField(
+        required=False, label=_("Valid from"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    valid_until = forms.DateTimeField(
+        required=False, label=_("Valid until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    change_note = forms.CharField(
+        required=False, max_length=200, label=_("Change note"), widget=forms.TextInput(attrs={"class": "vTextField"})
+    )
     submit_for_review = forms.BooleanField(required=False, initial=False, label=_("Submit for review after saving"))
 
     def __init__(self, *args, product, **kwargs) -> None:
@@ -59,10 +70,13 @@ class _VersionForm(forms.Form):
 
 
 class ArticleVersionForm(_VersionForm):
-    standard_question = forms.CharField(max_length=300, label=_("Standard question"),
-                                        widget=forms.TextInput(attrs={"class": "vLargeTextField"}))
+    standard_question = forms.CharField(
+        max_length=300, label=_("Standard question"), widget=forms.TextInput(attrs={"class": "vLargeTextField"})
+    )
     similar_questions = forms.CharField(
-        required=False, label=_("Similar questions"), widget=forms.Textarea(attrs={**_WIDE, "rows": 8}),
+        required=False,
+        label=_("Similar questions"),
+        widget=forms.Textarea(attrs={**_WIDE, "rows": 8}),
         help_text=_("One per line: the ways customers actually ask. Paste a column from Excel."),
     )
     answer = forms.CharField(label=_("Answer (Markdown)"), widget=forms.Textarea(attrs={**_WIDE, "rows": 8}))
@@ -72,7 +86,9 @@ class ArticleVersionForm(_VersionForm):
         super().__init__(*args, **kwargs)
         for value, label in Channel.choices:
             self.fields[f"answer_{value}"] = forms.CharField(
-                required=False, label=label, widget=forms.Textarea(attrs=_WIDE),
+                required=False,
+                label=label,
+                widget=forms.Textarea(attrs=_WIDE),
                 help_text=_("Empty: this channel shows the default answer."),
             )
 
@@ -103,8 +119,19 @@ class ArticleVersionForm(_VersionForm):
         return [
             (None, {"fields": ["base_version", "standard_question", "similar_questions", "answer", "language"]}),
             (_("Answers per channel"), {"fields": [f"answer_{c}" for c in Channel.values], "classes": ["collapse"]}),
-            (_("Applies to"), {"fields": ["features", "tags", "min_product_version", "max_product_version",
-                                          "valid_from", "valid_until"]}),
+            (
+                _("Applies to"),
+                {
+                    "fields": [
+                        "features",
+                        "tags",
+                        "min_product_version",
+                        "max_product_version",
+                        "valid_from",
+                        "valid_until",
+                    ]
+                },
+            ),
             (_("Save"), {"fields": ["change_note", "submit_for_review"]}),
         ]
 
@@ -112,8 +139,13 @@ class ArticleVersionForm(_VersionForm):
 class ScriptVersionForm(_VersionForm):
     title = forms.CharField(max_length=200, label=_("Title"), widget=forms.TextInput(attrs={"class": "vTextField"}))
     text = forms.CharField(label=_("Script text"), widget=forms.Textarea(attrs=_WIDE))
-    channels = forms.MultipleChoiceField(choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                         label=_("Channels"), help_text=_("None selected: every channel."))
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Channels"),
+        help_text=_("None selected: every channel."),
+    )
 
     def __init__(self, *args, placeholders: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -122,8 +154,9 @@ class ScriptVersionForm(_VersionForm):
 
     def content(self) -> ScriptContent:
         data = self.cleaned_data
-        return ScriptContent(title=data["title"], text=data["text"], channels=data.get("channels") or [],
-                             **self._applicability())
+        return ScriptContent(
+            title=data["title"], text=data["text"], channels=data.get("channels") or [], **self._applicability()
+        )
 
     @classmethod
     def initial_for(cls, content: ScriptContent, base_number: int, features) -> dict:
@@ -134,8 +167,19 @@ class ScriptVersionForm(_VersionForm):
     def fieldsets(self) -> list[tuple[str | None, dict]]:
         return [
             (None, {"fields": ["base_version", "title", "text", "channels"]}),
-            (_("Applies to"), {"fields": ["features", "tags", "min_product_version", "max_product_version",
-                                          "valid_from", "valid_until"]}),
+            (
+                _("Applies to"),
+                {
+                    "fields": [
+                        "features",
+                        "tags",
+                        "min_product_version",
+                        "max_product_version",
+                        "valid_from",
+                        "valid_until",
+                    ]
+                },
+            ),
             (_("Save"), {"fields": ["change_note", "submit_for_review"]}),
         ]
 
@@ -148,5 +192,6 @@ class ImportForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=500, label=_("Comment"),
-                              widget=forms.TextInput(attrs={"class": "vTextField"}))
+    comment = forms.CharField(
+        required=False, max_length=500, label=_("Comment"), widget=forms.TextInput(attrs={"class": "vTextField"})
+    )

@@ -22,21 +22,44 @@ class ScriptScenarioAdmin(admin.ModelAdmin):
 @admin.register(Script)
 class ScriptAdmin(VersionedItemAdmin):
     form_class = ScriptVersionForm
-    list_display = ["external_id", "title", "scenario", "product", "published_version", "stale",
-                    "needs_verification", "owner", "updated_at"]
+    list_display = [
+        "external_id",
+        "title",
+        "scenario",
+        "product",
+        "published_version",
+        "stale",
+        "needs_verification",
+        "owner",
+        "updated_at",
+    ]
     list_filter = [StatusFilter, "product", "scenario", FeatureFilter, StaleFilter, "needs_verification", "owner"]
     search_fields = ["external_id", "versions__title", "versions__text"]
-    fields = ["external_id", "product", "scenario", "owner", "verifier", "verification_interval_days",
-              "compliance_sensitive", "needs_verification", "last_verified_at"]
+    fields = [
+        "external_id",
+        "product",
+        "scenario",
+        "owner",
+        "verifier",
+        "verification_interval_days",
+        "compliance_sensitive",
+        "needs_verification",
+        "last_verified_at",
+    ]
 
     def get_queryset(self, request):
         from django.db.models import OuterRef, Subquery
 
         latest = ScriptVersion.objects.filter(script=OuterRef("pk")).order_by("-number")
         published = ScriptVersion.objects.filter(script=OuterRef("pk"), status=VersionStatus.PUBLISHED)
-        return super().get_queryset(request).select_related("scenario").annotate(
-            latest_title=Subquery(latest.values("title")[:1]),
-            published_number=Subquery(published.values("number")[:1]),
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("scenario")
+            .annotate(
+                latest_title=Subquery(latest.values("title")[:1]),
+                published_number=Subquery(published.values("number")[:1]),
+            )
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -61,9 +84,27 @@ class ScriptVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "script__scenario", "script__product"]
     search_fields = ["script__external_id", "title", "text"]
     list_select_related = ["script", "author"]
-    readonly_fields = ["script", "number", "status", "based_on_number", "title", "text", "channels", "tags",
-                       "min_product_version", "max_product_version", "valid_from", "valid_until", "change_note",
-                       "author", "created_at", "submitted_at", "published_at", "published_by", "review_comment"]
+    readonly_fields = [
+        "script",
+        "number",
+        "status",
+        "based_on_number",
+        "title",
+        "text",
+        "channels",
+        "tags",
+        "min_product_version",
+        "max_product_version",
+        "valid_from",
+        "valid_until",
+        "change_note",
+        "author",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "published_by",
+        "review_comment",
+    ]
     fields = readonly_fields
 
     def has_add_permission(self, request) -> bool:

@@ -102,6 +102,3 @@ class ScriptSerializer(_ItemFields):
     title = serializers.CharField()
     text = serializers.CharField()
     channels = serializers.ListField(child=serializers.CharField())
-
-
-

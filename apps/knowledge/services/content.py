@@ -87,7 +87,9 @@ class ArticleContent(Applicability):
             errors["standard_question"] = [_("The standard question is at most 300 characters.")]
         long_similar = [q for q in self.similar_questions if len(q) > 300]
         if long_similar:
-            errors["similar_questions"] = [_("Similar questions are at most 300 characters: “%(q)s…”") % {"q": long_similar[0][:30]}]
+            errors["similar_questions"] = [
+                _("Similar questions are at most 300 characters: “%(q)s…”") % {"q": long_similar[0][:30]}
+            ]
         if not self.answer:
             errors["answer"] = [_("The answer is required.")]
         unknown = sorted(set(self.channel_answers) - CHANNELS)
@@ -177,7 +179,8 @@ def resolve_features(*, product: Product, slugs: list[str]) -> list[Feature]:
     missing = sorted(set(slugs) - {f.slug for f in features})
     if missing:
         raise ValidationFailed(
-            _("Unknown features for %(product)s: %(missing)s.") % {"product": product.slug, "missing": ", ".join(missing)},
+            _("Unknown features for %(product)s: %(missing)s.")
+            % {"product": product.slug, "missing": ", ".join(missing)},
             field_errors={"features": [_("Unknown feature(s): %(missing)s.") % {"missing": ", ".join(missing)}]},
         )
     return features

@@ -37,9 +37,13 @@ class DemoSummary:
 
 def _release(product: Product, data: dict) -> tuple[bool, int]:
     recorded = release_record(
-        product=product, version=data["version"], changed_feature_slugs=data["changed_features"],
-        released_at=parse_datetime(data["released_at"]), notes=data.get("notes", ""),
-        source=ReleaseSource.IMPORT, schedule_stale_check=False,
+        product=product,
+        version=data["version"],
+        changed_feature_slugs=data["changed_features"],
+        released_at=parse_datetime(data["released_at"]),
+        notes=data.get("notes", ""),
+        source=ReleaseSource.IMPORT,
+        schedule_stale_check=False,
     )
     if not recorded.created:  # loaded before: its check ran then
         return False, 0
@@ -79,8 +83,11 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
     for data in json.loads((directory / "script_scenarios.json").read_text(encoding="utf-8")):
         ScriptScenario.objects.update_or_create(
             slug=data["slug"],
-            defaults={"name": data["name"], "description": data.get("description", ""),
-                      "placeholders": data["placeholders"]},
+            defaults={
+                "name": data["name"],
+                "description": data.get("description", ""),
+                "placeholders": data["placeholders"],
+            },
         )
     scripts_created = 0
     with open(directory / "scripts.jsonl", encoding="utf-8") as stream:
@@ -92,18 +99,28 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
         created, flagged = _release(product, release)
         releases_created += created
         flags += flagged
-    return DemoSummary(articles=report.summary(), scripts_created=scripts_created,
-                       releases_created=releases_created, stale_flags=flags)
+    return DemoSummary(
+        articles=report.summary(), scripts_created=scripts_created, releases_created=releases_created, stale_flags=flags
+    )
 
 
 def _script(data: dict, products: dict[str, Product], owner) -> int:
     if Script.objects.filter(external_id=data["external_id"]).exists():
         return 0
-    content = ScriptContent(title=data["title"], text=data["text"], channels=data.get("channels", []),
-                            feature_slugs=data.get("features", []), tags=data.get("tags", []))
+    content = ScriptContent(
+        title=data["title"],
+        text=data["text"],
+        channels=data.get("channels", []),
+        feature_slugs=data.get("features", []),
+        tags=data.get("tags", []),
+    )
     version = workflow.script_create(
-        external_id=data["external_id"], product=products[data["product"]],
-        scenario=ScriptScenario.objects.get(slug=data["scenario"]), content=content, by=None, owner=owner,
+        external_id=data["external_id"],
+        product=products[data["product"]],
+        scenario=ScriptScenario.objects.get(slug=data["scenario"]),
+        content=content,
+        by=None,
+        owner=owner,
         verifier=owner,
     )
     workflow.version_submit(version=version, by=None)

@@ -14,13 +14,20 @@ def _cells(version: ArticleVersion) -> list[str]:
     channel_answers = {c.channel: c.answer for c in version.channel_answers.all()}
     article = version.article
     return [
-        article.external_id, article.product.slug, article.category.name if article.category else "",
-        ", ".join(sorted(f.slug for f in version.features.all())), version.standard_question,
-        "\n".join(q.text for q in version.similar_questions.all()), version.answer,
+        article.external_id,
+        article.product.slug,
+        article.category.name if article.category else "",
+        ", ".join(sorted(f.slug for f in version.features.all())),
+        version.standard_question,
+        "\n".join(q.text for q in version.similar_questions.all()),
+        version.answer,
         *[channel_answers.get(channel, "") for channel in Channel.values],
-        ", ".join(version.tags), version.min_product_version, version.max_product_version,
+        ", ".join(version.tags),
+        version.min_product_version,
+        version.max_product_version,
         version.valid_from.isoformat() if version.valid_from else "",
-        version.valid_until.isoformat() if version.valid_until else "", version.language,
+        version.valid_until.isoformat() if version.valid_until else "",
+        version.language,
     ]
 
 

@@ -41,9 +41,20 @@ from apps.knowledge.services.content import ArticleContent
 # Spreadsheet columns, in export order. Lists are one item per line inside a cell (Alt+Enter in
 # Excel); features and tags may also be separated by commas.
 SPREADSHEET_COLUMNS = [
-    "external_id", "product", "category", "features", "standard_question", "similar_questions", "answer",
+    "external_id",
+    "product",
+    "category",
+    "features",
+    "standard_question",
+    "similar_questions",
+    "answer",
     *[f"answer_{channel}" for channel in Channel.values],
-    "tags", "min_product_version", "max_product_version", "valid_from", "valid_until", "language",
+    "tags",
+    "min_product_version",
+    "max_product_version",
+    "valid_from",
+    "valid_until",
+    "language",
 ]
 REQUIRED = ["external_id", "product", "standard_question", "answer"]
 
@@ -73,8 +84,13 @@ class ImportReport:
     def summary(self) -> str:
         return _(
             "%(created)s created, %(updated)s updated, %(unchanged)s unchanged, %(skipped)s skipped, %(errors)s invalid"
-        ) % {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "skipped": self.skipped,
-             "errors": len(self.errors)}
+        ) % {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "errors": len(self.errors),
+        }
 
 
 class ImportRejected(ValidationFailed):
@@ -130,6 +146,7 @@ def _split_list(value: Any, *, commas: bool) -> list[str]:
 
 def _spreadsheet_row(values: dict[str, Any]) -> dict[str, Any]:
     """A spreadsheet row (all strings) in the JSONL shape."""
+
     def text(name: str) -> str:
         value = values.get(name)
         if isinstance(value, datetime):
@@ -137,7 +154,9 @@ def _spreadsheet_row(values: dict[str, Any]) -> dict[str, Any]:
         return "" if value is None else str(value).strip()
 
     row: dict[str, Any] = {
-        "external_id": text("external_id"), "product": text("product"), "category": text("category"),
+        "external_id": text("external_id"),
+        "product": text("product"),
+        "category": text("category"),
         "features": _split_list(values.get("features"), commas=True),
         "standard_question": text("standard_question"),
         "similar_questions": _split_list(values.get("similar_questions"), commas=False),
@@ -164,7 +183,7 @@ def read_xlsx(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
 
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad file
+    except Exception as exc:
         raise ValidationFailed(_("This is not a readable .xlsx file (%(error)s).") % {"error": exc}) from exc
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
@@ -229,7 +248,7 @@ def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     external_id = data["external_id"].strip()
     try:
         external_id_validator(external_id)
-    except Exception as exc:  # noqa: BLE001 - a Django ValidationError
+    except Exception as exc:
         raise ValueError(_("external_id “%(id)s” is not valid") % {"id": external_id}) from exc
     channel_answers = data.get("channel_answers") or {}
     if not isinstance(channel_answers, dict) or not all(isinstance(v, str) for v in channel_answers.values()):
@@ -254,8 +273,9 @@ def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     if errors:
         field_name, messages = next(iter(errors.items()))
         raise ValueError(f"{field_name}: {messages[0]}")
-    return _Row(line=line, external_id=external_id, product=data["product"].strip(), category=category.strip(),
-                content=content)
+    return _Row(
+        line=line, external_id=external_id, product=data["product"].strip(), category=category.strip(), content=content
+    )
 
 
 def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool) -> tuple[list[_Row], list[RowError]]:
@@ -272,8 +292,13 @@ def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool)
             errors.append(RowError(line, str(data.get("external_id") or ""), str(exc)))
             continue
         if row.external_id in seen:
-            errors.append(RowError(line, row.external_id, _("duplicate external_id (also on line %(line)s)")
-                                   % {"line": seen[row.external_id]}))
+            errors.append(
+                RowError(
+                    line,
+                    row.external_id,
+                    _("duplicate external_id (also on line %(line)s)") % {"line": seen[row.external_id]},
+                )
+            )
             continue
         seen[row.external_id] = line
         parsed.append(row)
@@ -286,8 +311,10 @@ def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool)
     for row in parsed:
         problem = None
         if row.external_id in owners and owners[row.external_id] != row.product:
-            problem = _("the article belongs to product “%(p)s”, not “%(q)s”") % {"p": owners[row.external_id],
-                                                                                 "q": row.product}
+            problem = _("the article belongs to product “%(p)s”, not “%(q)s”") % {
+                "p": owners[row.external_id],
+                "q": row.product,
+            }
         elif strict and row.product not in products:
             problem = _("unknown product “%(p)s”") % {"p": row.product}
         elif strict and (missing := [s for s in row.content.feature_slugs if (row.product, s) not in features]):
@@ -306,8 +333,13 @@ def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool)
 
 
 def import_articles(
-    rows: Iterable[tuple[int, dict[str, Any] | str]], *, by=None, publish: bool = True, strict: bool = False,
-    skip_invalid: bool = False, dry_run: bool = False,
+    rows: Iterable[tuple[int, dict[str, Any] | str]],
+    *,
+    by=None,
+    publish: bool = True,
+    strict: bool = False,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
 ) -> ImportReport:
     """Validate every row, then write all valid rows in one transaction (or nothing)."""
     if by is not None:
@@ -340,15 +372,20 @@ def _ensure_catalog(rows: list[_Row], report: ImportReport) -> tuple[dict, dict,
     report.created_products = [p.slug for p in new_products]
 
     wanted_features = {(r.product, s) for r in rows for s in r.content.feature_slugs}
-    features = {(f.product.slug, f.slug): f for f in Feature.objects.filter(product__in=products.values()).select_related("product")}
+    features = {
+        (f.product.slug, f.slug): f
+        for f in Feature.objects.filter(product__in=products.values()).select_related("product")
+    }
     new_features = [Feature(product=products[p], slug=s, name=s) for p, s in sorted(wanted_features - set(features))]
     Feature.objects.bulk_create(new_features)
     features.update({(f.product.slug, f.slug): f for f in new_features})
     report.created_features = [f"{f.product.slug}/{f.slug}" for f in new_features]
 
     wanted_categories = {(r.product, r.category) for r in rows if r.category}
-    categories = {(c.product.slug, c.name): c
-                  for c in Category.objects.filter(product__in=products.values()).select_related("product")}
+    categories = {
+        (c.product.slug, c.name): c
+        for c in Category.objects.filter(product__in=products.values()).select_related("product")
+    }
     new_categories = [Category(product=products[p], name=n) for p, n in sorted(wanted_categories - set(categories))]
     Category.objects.bulk_create(new_categories)
     categories.update({(c.product.slug, c.name): c for c in new_categories})
@@ -372,8 +409,11 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
     for row in rows:
         if row.external_id not in articles:
             article = Article(
-                external_id=row.external_id, product=products[row.product],
-                category=categories.get((row.product, row.category)), owner=by, created_at=now,
+                external_id=row.external_id,
+                product=products[row.product],
+                category=categories.get((row.product, row.category)),
+                owner=by,
+                created_at=now,
             )
             article.latest_number, article.latest_hash, article.latest_status = 0, None, None
             new_articles.append(article)
@@ -399,15 +439,33 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
         else:
             report.updated += 1
         content = row.content
-        versions.append((row, ArticleVersion(
-            article=article, number=article.latest_number + 1, based_on_number=article.latest_number or None,
-            status=status, change_note=_("Imported"), tags=content.tags,
-            min_product_version=content.min_product_version, max_product_version=content.max_product_version,
-            max_product_version_key=content.max_key(), valid_from=content.valid_from, valid_until=content.valid_until,
-            content_hash=digest, author=by, created_at=now, published_at=now if publish else None,
-            published_by=by if publish else None, standard_question=content.standard_question,
-            answer=content.answer, answer_html=render_markdown(content.answer), language=content.language,
-        )))
+        versions.append(
+            (
+                row,
+                ArticleVersion(
+                    article=article,
+                    number=article.latest_number + 1,
+                    based_on_number=article.latest_number or None,
+                    status=status,
+                    change_note=_("Imported"),
+                    tags=content.tags,
+                    min_product_version=content.min_product_version,
+                    max_product_version=content.max_product_version,
+                    max_product_version_key=content.max_key(),
+                    valid_from=content.valid_from,
+                    valid_until=content.valid_until,
+                    content_hash=digest,
+                    author=by,
+                    created_at=now,
+                    published_at=now if publish else None,
+                    published_by=by if publish else None,
+                    standard_question=content.standard_question,
+                    answer=content.answer,
+                    answer_html=render_markdown(content.answer),
+                    language=content.language,
+                ),
+            )
+        )
     Article.objects.bulk_update(recategorised, ["category"], batch_size=2000)
     if not versions:
         return
@@ -418,19 +476,28 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
     ArticleVersion.objects.bulk_create([v for _r, v in versions], batch_size=2000)
 
     SimilarQuestion.objects.bulk_create(
-        (SimilarQuestion(version=v, text=text, position=i)
-         for row, v in versions for i, text in enumerate(row.content.similar_questions)),
+        (
+            SimilarQuestion(version=v, text=text, position=i)
+            for row, v in versions
+            for i, text in enumerate(row.content.similar_questions)
+        ),
         batch_size=5000,
     )
     ChannelAnswer.objects.bulk_create(
-        (ChannelAnswer(version=v, channel=channel, answer=text, answer_html=render_markdown(text))
-         for row, v in versions for channel, text in row.content.channel_answers.items()),
+        (
+            ChannelAnswer(version=v, channel=channel, answer=text, answer_html=render_markdown(text))
+            for row, v in versions
+            for channel, text in row.content.channel_answers.items()
+        ),
         batch_size=5000,
     )
     through = ArticleVersion.features.through
     through.objects.bulk_create(
-        (through(articleversion_id=v.pk, feature_id=features[(row.product, slug)].pk)
-         for row, v in versions for slug in row.content.feature_slugs),
+        (
+            through(articleversion_id=v.pk, feature_id=features[(row.product, slug)].pk)
+            for row, v in versions
+            for slug in row.content.feature_slugs
+        ),
         batch_size=5000,
     )
     if publish:

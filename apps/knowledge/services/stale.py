@@ -54,7 +54,10 @@ def release_flag_stale_content(*, release_id: int) -> StaleFlagging:
     """
     release = Release.objects.select_for_update().get(pk=release_id)
     params = {
-        "release": release.pk, "product": release.product_id, "version_key": release.version_key, "now": timezone.now(),
+        "release": release.pk,
+        "product": release.product_id,
+        "version_key": release.version_key,
+        "now": timezone.now(),
     }
     counts = {}
     with connection.cursor() as cursor:

@@ -71,10 +71,7 @@ def content_of(version: Version) -> Content:
 
 def _validate(item: Item, content: Content) -> None:
     content.normalise()
-    if isinstance(content, ArticleContent):
-        errors = content.errors()
-    else:
-        errors = content.errors_for(item.scenario)
+    errors = content.errors() if isinstance(content, ArticleContent) else content.errors_for(item.scenario)
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationFailed(first, field_errors=errors)
@@ -99,8 +96,12 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
     }
     if isinstance(content, ArticleContent):
         version = ArticleVersion.objects.create(
-            article=item, standard_question=content.standard_question, answer=content.answer,
-            answer_html=render_markdown(content.answer), language=content.language, **common,
+            article=item,
+            standard_question=content.standard_question,
+            answer=content.answer,
+            answer_html=render_markdown(content.answer),
+            language=content.language,
+            **common,
         )
         SimilarQuestion.objects.bulk_create(
             SimilarQuestion(version=version, text=text, position=i) for i, text in enumerate(content.similar_questions)
@@ -111,7 +112,11 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
         )
     else:
         version = ScriptVersion.objects.create(
-            script=item, title=content.title, text=content.text, channels=content.channels, **common,
+            script=item,
+            title=content.title,
+            text=content.text,
+            channels=content.channels,
+            **common,
         )
     version.features.set(features)
     return version
@@ -129,8 +134,16 @@ def _supersede_pending(item: Item, *, below: int) -> None:
 
 @transaction.atomic
 def article_create(
-    *, external_id: str, product: Product, content: ArticleContent, by, category: Category | None = None,
-    owner=None, verifier=None, compliance_sensitive: bool = False, verification_interval_days: int | None = None,
+    *,
+    external_id: str,
+    product: Product,
+    content: ArticleContent,
+    by,
+    category: Category | None = None,
+    owner=None,
+    verifier=None,
+    compliance_sensitive: bool = False,
+    verification_interval_days: int | None = None,
 ) -> ArticleVersion:
     """A new article with its first version, as a draft."""
     _require(by, "knowledge.add_article", _("You do not have permission to create articles."))
@@ -140,7 +153,11 @@ def article_create(
             field_errors={"external_id": [_("Already in use.")]},
         )
     article = Article(
-        external_id=external_id, product=product, category=category, owner=owner or by, verifier=verifier,
+        external_id=external_id,
+        product=product,
+        category=category,
+        owner=owner or by,
+        verifier=verifier,
         compliance_sensitive=compliance_sensitive,
     )
     if verification_interval_days:
@@ -153,8 +170,16 @@ def article_create(
 
 @transaction.atomic
 def script_create(
-    *, external_id: str, product: Product, scenario: ScriptScenario, content: ScriptContent, by,
-    owner=None, verifier=None, compliance_sensitive: bool = False, verification_interval_days: int | None = None,
+    *,
+    external_id: str,
+    product: Product,
+    scenario: ScriptScenario,
+    content: ScriptContent,
+    by,
+    owner=None,
+    verifier=None,
+    compliance_sensitive: bool = False,
+    verification_interval_days: int | None = None,
 ) -> ScriptVersion:
     _require(by, "knowledge.add_script", _("You do not have permission to create scripts."))
     if Script.objects.filter(external_id=external_id).exists():
@@ -163,7 +188,11 @@ def script_create(
             field_errors={"external_id": [_("Already in use.")]},
         )
     script = Script(
-        external_id=external_id, product=product, scenario=scenario, owner=owner or by, verifier=verifier,
+        external_id=external_id,
+        product=product,
+        scenario=scenario,
+        owner=owner or by,
+        verifier=verifier,
         compliance_sensitive=compliance_sensitive,
     )
     if verification_interval_days:
@@ -205,7 +234,8 @@ def version_create(*, item: Item, base_number: int, content: Content, by, change
     base = versions.filter(number=base_number).first()
     if base is None:
         raise ValidationFailed(
-            _("Version %(n)s does not exist.") % {"n": base_number}, field_errors={"base_version": [_("Unknown version.")]}
+            _("Version %(n)s does not exist.") % {"n": base_number},
+            field_errors={"base_version": [_("Unknown version.")]},
         )
     _validate(item, content)
     if latest.number != base_number:
@@ -215,8 +245,12 @@ def version_create(*, item: Item, base_number: int, content: Content, by, change
                 "Not saved: version %(latest)s was saved by %(author)s at %(at)s while you were editing version "
                 "%(base)s. Review what changed below, then apply your edits to version %(latest)s."
             )
-            % {"latest": latest.number, "author": author, "at": timezone.localtime(latest.created_at).strftime("%Y-%m-%d %H:%M"),
-               "base": base_number},
+            % {
+                "latest": latest.number,
+                "author": author,
+                "at": timezone.localtime(latest.created_at).strftime("%Y-%m-%d %H:%M"),
+                "base": base_number,
+            },
             latest=latest,
             changes=[d for d in content_diff(content_of(base), content_of(latest)) if d.changed],
         )
@@ -324,7 +358,11 @@ def item_rollback(*, item: Item, to_number: int, by) -> Version:
     content = content_of(target)
     _validate(item, content)
     version = _write_version(
-        item=item, number=latest.number + 1, based_on=latest.number, content=content, by=by,
+        item=item,
+        number=latest.number + 1,
+        based_on=latest.number,
+        content=content,
+        by=by,
         change_note=_("Rollback to version %(n)s") % {"n": to_number},
     )
     return _publish(version, by)
@@ -360,4 +398,3 @@ def _clear_flags(item: Item, *, by, because: str, now) -> None:
         cleared_at=now, cleared_by=by, cleared_because=because
     )
     type(item).objects.filter(pk=item.pk).update(needs_verification=False, last_verified_at=now)
-

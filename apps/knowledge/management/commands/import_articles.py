@@ -40,8 +40,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No such user: {options['user']}")
         try:
             report = import_articles(
-                read_rows(name, raw), by=user, publish=not options["draft"], strict=options["strict"],
-                skip_invalid=options["skip_invalid"], dry_run=options["dry_run"],
+                read_rows(name, raw),
+                by=user,
+                publish=not options["draft"],
+                strict=options["strict"],
+                skip_invalid=options["skip_invalid"],
+                dry_run=options["dry_run"],
             )
         except ImportRejected as exc:
             for error in exc.report.errors:
@@ -51,8 +55,11 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         for error in report.errors:
             self.stderr.write(f"skipped {error}")
-        for label, created in (("products", report.created_products), ("categories", report.created_categories),
-                               ("features", report.created_features)):
+        for label, created in (
+            ("products", report.created_products),
+            ("categories", report.created_categories),
+            ("features", report.created_features),
+        ):
             if created:
                 self.stdout.write(f"created {label}: {', '.join(created)}")
         prefix = "dry run: " if options["dry_run"] else ""

@@ -1,0 +1,123 @@
+"""The editor's admin: every page they use renders, and buttons call the workflow."""
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from apps.knowledge.models import ArticleVersion, VersionStatus
+from apps.knowledge.services import workflow
+from tests.factories import approver, article_content, editor, published_article, published_script
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def article():
+    first = published_article(features=["refund"], external_id="mall-refund-001", answer="旧答案")
+    workflow.version_create(item=first.article, base_number=1, content=article_content(answer="新答案"), by=None)
+    return first.article
+
+
+def test_editor_pages_render(client, article):
+    client.force_login(editor())
+    pk = article.pk
+    version = ArticleVersion.objects.get(article=article, number=1)
+    for url in [
+        "/admin/",
+        "/admin/knowledge/article/",
+        f"/admin/knowledge/article/{pk}/change/",
+        f"/admin/knowledge/article/{pk}/edit/",
+        f"/admin/knowledge/article/{pk}/diff/?a=1&b=2",
+        f"/admin/knowledge/articleversion/{version.pk}/change/",
+        "/admin/knowledge/article/import/",
+        "/admin/knowledge/staleflag/",
+        "/admin/knowledge/script/",
+        "/admin/catalog/release/",
+        "/admin/knowledge/article/?stale=yes",
+        "/admin/knowledge/article/?needs_verification__exact=1",
+        "/admin/knowledge/article/?status=published&channel=wechat",
+        "/admin/knowledge/article/?q=退款",
+    ]:
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_diff_shows_both_sides(client, article):
+    client.force_login(editor())
+    body = client.get(f"/admin/knowledge/article/{article.pk}/diff/?a=1&b=2").content.decode()
+    assert "旧答案" in body and "新答案" in body
+
+
+def test_the_version_page_previews_each_channel(client, article):
+    client.force_login(editor())
+    version = ArticleVersion.objects.get(article=article, number=1)
+    body = client.get(f"/admin/knowledge/articleversion/{version.pk}/change/").content.decode()
+    assert "亲，退款 1–3 个工作日原路退回哦～" in body  # the WeChat answer
+    assert "旧答案" in body  # the default answer shown for other channels
+
+
+def test_saving_the_edit_form_creates_a_version_and_can_submit_it(client, article):
+    client.force_login(editor())
+    response = client.post(
+        f"/admin/knowledge/article/{article.pk}/edit/",
+        {
+            "base_version": 2,
+            "standard_question": "退款多久到账？",
+            "similar_questions": "退款什么时候到\n退钱要几天",
+            "answer": "第三版答案",
+            "answer_wechat": "微信版",
+            "language": "zh-hans",
+            "tags": "退款, 到账",
+            "submit_for_review": "on",
+        },
+    )
+    assert response.status_code == 302
+    version = ArticleVersion.objects.get(article=article, number=3)
+    assert version.status == VersionStatus.IN_REVIEW
+    assert [q.text for q in version.similar_questions.all()] == ["退款什么时候到", "退钱要几天"]
+    assert version.tags == ["退款", "到账"]
+
+
+def test_a_bad_placeholder_shows_on_the_script_form(client):
+    script = published_script().script
+    client.force_login(editor())
+    response = client.post(
+        f"/admin/knowledge/script/{script.pk}/edit/",
+        {
+            "base_version": 1,
+            "title": "退款安抚",
+            "text": "您好{customer_name}，退款{amount}元",
+        },
+    )
+    assert response.status_code == 200
+    assert "line 1, column 21" in response.content.decode()
+
+
+def test_approver_publishes_from_the_article_page(client, article):
+    version = ArticleVersion.objects.get(article=article, number=2)
+    workflow.version_submit(version=version, by=None)
+    client.force_login(approver())
+    client.post(f"/admin/knowledge/article/{article.pk}/workflow/publish/", {"version": 2})
+    version.refresh_from_db()
+    assert version.status == VersionStatus.PUBLISHED
+
+
+def test_admin_import_lists_bad_rows_by_line(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(approver())
+    csv = "external_id,product,standard_question,answer\nfaq-1,mall-app,退款多久到账,1-3 天\nfaq-2,mall-app,,答案\n"
+    response = client.post("/admin/knowledge/article/import/", {"file": SimpleUploadedFile("faq.csv", csv.encode())})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<td>3</td>" in body
+    assert not ArticleVersion.objects.exists()
+
+
+def test_admin_export_is_a_real_workbook(client, article):
+    client.force_login(editor())
+    response = client.get("/admin/knowledge/article/export/xlsx/")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "external_id"
+    assert rows[1][0] == "mall-refund-001"
