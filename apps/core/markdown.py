@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import markdown as md
 import nh3
 
@@ -37,9 +39,20 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    # Building a Markdown instance costs more than converting a short answer: one per thread, reset per use.
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=["tables", "sane_lists", "nl2br"])
+    return converter
+
+
 def render_markdown(source: str) -> str:
     """Markdown → HTML with every tag and attribute outside the allow-list removed (no scripts, no styles)."""
-    html = md.markdown(source or "", extensions=["tables", "sane_lists", "nl2br"])
+    html = _converter().reset().convert(source or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

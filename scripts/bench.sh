@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks on a dedicated database of the embedded (or configured) PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export KBPORTAL_DB_NAME=${KBPORTAL_DB_NAME:-kbportal_bench}
+cd benchmarks
+../.venv/bin/python bench_import.py "${IMPORT_N:-10000}"
+../.venv/bin/python bench_stale.py "${STALE_N:-100000}"
