@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.knowledge.models import ArticleVersion, ScriptVersion, StaleFlag, VersionStatus
 
@@ -16,6 +16,14 @@ def _open_flags(item: str) -> Prefetch:
         queryset=StaleFlag.objects.filter(cleared_at__isnull=True).select_related("release").order_by("created_at"),
         to_attr="open_stale_flags",
     )
+
+
+def _changed_since(item: str, since: datetime) -> Q:
+    """What a syncing bot must fetch again: a new version, a new or cleared stale flag, a verification."""
+    flags = StaleFlag.objects.filter(**{item: OuterRef(item)}).filter(
+        Q(created_at__gte=since) | Q(cleared_at__gte=since)
+    )
+    return Q(published_at__gte=since) | Q(**{f"{item}__last_verified_at__gte": since}) | Q(Exists(flags))
 
 
 def published_article_versions(
@@ -41,7 +49,7 @@ def published_article_versions(
     if needs_verification is not None:
         qs = qs.filter(article__needs_verification=needs_verification)
     if updated_since:
-        qs = qs.filter(published_at__gte=updated_since)
+        qs = qs.filter(_changed_since("article", updated_since))
     return (
         qs.select_related("article__product", "article__category")
         .prefetch_related(
@@ -81,7 +89,7 @@ def published_script_versions(
     if needs_verification is not None:
         qs = qs.filter(script__needs_verification=needs_verification)
     if updated_since:
-        qs = qs.filter(published_at__gte=updated_since)
+        qs = qs.filter(_changed_since("script", updated_since))
     return (
         qs.select_related("script__product", "script__scenario")
         .prefetch_related(

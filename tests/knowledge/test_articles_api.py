@@ -102,3 +102,25 @@ def test_the_list_costs_a_fixed_number_of_queries(api_key_client, django_assert_
     # key lookup, key touch, count, page, similar questions, channel answers, features, stale flags (+ savepoints)
     with django_assert_max_num_queries(10):
         assert client.get("/api/v1/articles/").json()["count"] == 20
+
+
+def test_updated_since_includes_new_stale_flags_so_syncing_bots_see_them(api_key_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.knowledge.models import Article, ArticleVersion
+
+    mall = ProductFactory(slug="mall-app")
+    published_article(product=mall, features=["refund"], external_id="m-1")
+    published_article(product=mall, features=["logistics"], external_id="m-2")
+    ArticleVersion.objects.update(published_at=timezone.now() - timedelta(days=2))
+    Article.objects.update(last_verified_at=timezone.now() - timedelta(days=2))
+    since = timezone.now() - timedelta(days=1)
+    release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["refund"],
+                             schedule_stale_check=False).release
+    release_flag_stale_content(release_id=release.pk)
+
+    body = api_key_client("articles:read").get("/api/v1/articles/", {"updated_since": since.isoformat()}).json()
+
+    assert [i["external_id"] for i in body["results"]] == ["m-1"]
