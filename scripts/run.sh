@@ -11,18 +11,27 @@ mkdir -p "$DATA_DIR"
 
 pids=()
 cleanup() {
-  trap - INT TERM EXIT
+  # Ignore further Ctrl-C (make forwards it again): the shutdown must run to the end.
+  trap '' INT TERM
+  trap - EXIT
   echo
   echo "Stopping KB Portal…"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 100); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  pkill -KILL -f "celery -A kbportal .*--hostname=kbportal-$$@" 2>/dev/null || true
   if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
     $PY -m kbportal.embedded stop || true
   fi
 }
 trap cleanup INT TERM EXIT
 
-$PY -m celery -A kbportal worker --loglevel=INFO --concurrency=2 --hostname="kbportal@%h" &
+$PY -m celery -A kbportal worker --loglevel=INFO --concurrency=2 --hostname="kbportal-$$@%h" &
 pids+=($!)
 $PY -m celery -A kbportal beat --loglevel=INFO --schedule="$DATA_DIR/celerybeat-schedule" &
 pids+=($!)

@@ -58,7 +58,7 @@ class ArticleAdmin(VersionedItemAdmin):
         "external_id",
         "question",
         "product",
-        "category",
+        "category_name",
         "published_version",
         "stale",
         "needs_verification",
@@ -118,6 +118,10 @@ class ArticleAdmin(VersionedItemAdmin):
     @admin.display(description=gettext_lazy("standard question"), ordering="latest_question")
     def question(self, obj: Article) -> str:
         return obj.latest_question or ""
+
+    @admin.display(description=gettext_lazy("category"), ordering="category__name")
+    def category_name(self, obj: Article) -> str:
+        return obj.category.name if obj.category else "—"
 
     @admin.display(description=gettext_lazy("published version"), ordering="published_number")
     def published_version(self, obj: Article) -> str:
