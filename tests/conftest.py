@@ -26,6 +26,16 @@ def _roles(db):
     sync_role_permissions(django_apps)
 
 
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read messages in English (the msgids); tests/core/test_i18n.py checks the Chinese UI."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

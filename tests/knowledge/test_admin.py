@@ -121,3 +121,52 @@ def test_admin_export_is_a_real_workbook(client, article):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "external_id"
     assert rows[1][0] == "mall-refund-001"
+
+
+def test_adding_an_article_leads_to_writing_its_first_version(client):
+    from apps.knowledge.models import Article
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(slug="mall-app")
+    user = editor()
+    client.force_login(user)
+    response = client.post(
+        "/admin/knowledge/article/add/",
+        {
+            "external_id": "mall-new-001",
+            "product": product.pk,
+            "verification_interval_days": 90,
+        },
+    )
+    article = Article.objects.get(external_id="mall-new-001")
+    assert response.status_code == 302 and response["Location"].endswith(f"/article/{article.pk}/edit/")
+    assert article.owner == user
+
+    response = client.post(
+        f"/admin/knowledge/article/{article.pk}/edit/",
+        {
+            "base_version": 0,
+            "standard_question": "新功能怎么用？",
+            "answer": "在「我的」页面打开。",
+            "language": "zh-hans",
+        },
+    )
+    assert response.status_code == 302
+    assert article.versions.get().number == 1
+
+
+def test_an_api_key_created_in_the_admin_is_shown_once_and_stored_hashed(client):
+    from apps.apikeys.models import ApiKey
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(role="administrator")
+    client.force_login(admin_user)
+    response = client.post("/admin/apikeys/apikey/add/", {"name": "微信机器人", "scopes": ["answers"]}, follow=True)
+    body = response.content.decode()
+    key = ApiKey.objects.get(name="微信机器人")
+    assert f"kbp_{key.prefix}_" in body
+    import re
+
+    shown = re.search(rf"kbp_{key.prefix}_([A-Za-z0-9_-]{{20,}})", body).group(1)
+    assert len(shown) > 30 and shown not in key.digest
+    assert shown not in client.get(f"/admin/apikeys/apikey/{key.pk}/change/").content.decode()

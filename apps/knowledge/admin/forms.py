@@ -12,9 +12,14 @@ from apps.knowledge.services.content import Applicability, ArticleContent, Scrip
 _WIDE = {"class": "vLargeTextField", "rows": 4}
 
 
+class FeatureChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Feature) -> str:
+        return obj.name  # the form is for one product already
+
+
 class _VersionForm(forms.Form):
     base_version = forms.IntegerField(widget=forms.HiddenInput)
-    features = forms.ModelMultipleChoiceField(
+    features = FeatureChoiceField(
         Feature.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Features")
     )
     tags = forms.CharField(

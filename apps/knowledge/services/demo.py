@@ -145,7 +145,8 @@ def _work_in_progress(owner) -> None:
         base = article.versions.get()
         content = workflow.content_of(base)
         content.answer += addition
-        version = workflow.version_create(item=article, base_number=base.number, content=content, by=owner,
-                                          change_note="补充新版本说明")
+        version = workflow.version_create(
+            item=article, base_number=base.number, content=content, by=owner, change_note="补充新版本说明"
+        )
         if status == "in_review":
             workflow.version_submit(version=version, by=owner)
