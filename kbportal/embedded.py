@@ -78,7 +78,11 @@ def postgres_database(name: str) -> dict[str, str]:
 
 
 def _pg_ctl(*args: str) -> subprocess.CompletedProcess[bytes]:
-    from pgserver._commands import POSTGRES_BIN_PATH
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
+        warnings.simplefilter("ignore")
+        from pgserver._commands import POSTGRES_BIN_PATH
 
     cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(_pg_dir()), *args]
     if os.geteuid() == 0:  # pgserver runs the cluster as its own unprivileged user when we are root

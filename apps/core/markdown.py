@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from html import escape
 
 import markdown as md
 import nh3
@@ -50,9 +52,21 @@ def _converter() -> md.Markdown:
     return converter
 
 
+# Text with none of these is plain prose: Markdown would only wrap it in paragraphs and line breaks.
+_MARKUP = re.compile(r"[*_`#>\[\]!|<&\\~=-]|^\s*\d+[.)]\s|^ {4}|\t", re.MULTILINE)
+
+
+def _plain_paragraphs(text: str) -> str:
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return "\n".join("<p>" + "<br>\n".join(escape(line.strip()) for line in p.split("\n")) + "</p>" for p in paragraphs)
+
+
 def render_markdown(source: str) -> str:
     """Markdown → HTML with every tag and attribute outside the allow-list removed (no scripts, no styles)."""
-    html = _converter().reset().convert(source or "")
+    source = source or ""
+    if not _MARKUP.search(source):  # most channel answers: skip the parser (imports render thousands)
+        return _plain_paragraphs(source)
+    html = _converter().reset().convert(source)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

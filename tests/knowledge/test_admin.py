@@ -170,3 +170,31 @@ def test_an_api_key_created_in_the_admin_is_shown_once_and_stored_hashed(client)
     shown = re.search(rf"kbp_{key.prefix}_([A-Za-z0-9_-]{{20,}})", body).group(1)
     assert len(shown) > 30 and shown not in key.digest
     assert shown not in client.get(f"/admin/apikeys/apikey/{key.pk}/change/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("faq.csv", "外部编号,问题\n1,2\n".encode(), "header lacks column"),
+        ("faq.csv", "external_id,product\n".encode("utf-16"), "not UTF-8"),
+        ("faq.xlsx", b"not a workbook", "not a readable .xlsx"),
+        ("faq.pdf", b"%PDF", "Unsupported file type"),
+    ],
+)
+def test_admin_import_of_a_bad_file_explains_the_problem(client, name, content, message):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(approver())
+    response = client.post("/admin/knowledge/article/import/", {"file": SimpleUploadedFile(name, content)})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_workflow_urls_refuse_nonsense_without_a_500(client, article):
+    client.force_login(approver())
+    base = f"/admin/knowledge/article/{article.pk}"
+    assert client.get(f"{base}/workflow/publish/").status_code == 302
+    assert client.post(f"{base}/workflow/publish/", {"version": "abc"}, follow=True).status_code == 200
+    assert client.post(f"{base}/workflow/explode/", {"version": 1}, follow=True).status_code == 200
+    assert client.get(f"{base}/diff/?a=99&b=x").status_code == 200
+    assert client.get("/admin/knowledge/article/999999/edit/").status_code == 404

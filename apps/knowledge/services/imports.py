@@ -30,8 +30,6 @@ from apps.knowledge.models import (
     ArticleVersion,
     Category,
     Channel,
-    ChannelAnswer,
-    SimilarQuestion,
     StaleFlag,
     VersionStatus,
     external_id_validator,
@@ -363,6 +361,12 @@ def import_articles(
     return report
 
 
+def _copy(table: str, rows: Iterable[tuple]) -> None:
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row(values)
+
+
 def _ensure_catalog(rows: list[_Row], report: ImportReport) -> tuple[dict, dict, dict]:
     slugs = {r.product for r in rows}
     products = {p.slug: p for p in Product.objects.filter(slug__in=slugs)}
@@ -475,30 +479,22 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
     ArticleVersion.objects.filter(article_id__in=touched, status__in=pending).update(status=VersionStatus.SUPERSEDED)
     ArticleVersion.objects.bulk_create([v for _r, v in versions], batch_size=2000)
 
-    SimilarQuestion.objects.bulk_create(
-        (
-            SimilarQuestion(version=v, text=text, position=i)
-            for row, v in versions
-            for i, text in enumerate(row.content.similar_questions)
-        ),
-        batch_size=5000,
+    # The child rows go in with COPY: three streams instead of tens of thousands of INSERT parameters.
+    _copy(
+        "knowledge_similarquestion (version_id, text, position)",
+        ((v.pk, text, i) for row, v in versions for i, text in enumerate(row.content.similar_questions)),
     )
-    ChannelAnswer.objects.bulk_create(
+    _copy(
+        "knowledge_channelanswer (version_id, channel, answer, answer_html)",
         (
-            ChannelAnswer(version=v, channel=channel, answer=text, answer_html=render_markdown(text))
+            (v.pk, channel, text, render_markdown(text))
             for row, v in versions
             for channel, text in row.content.channel_answers.items()
         ),
-        batch_size=5000,
     )
-    through = ArticleVersion.features.through
-    through.objects.bulk_create(
-        (
-            through(articleversion_id=v.pk, feature_id=features[(row.product, slug)].pk)
-            for row, v in versions
-            for slug in row.content.feature_slugs
-        ),
-        batch_size=5000,
+    _copy(
+        "knowledge_articleversion_features (articleversion_id, feature_id)",
+        ((v.pk, features[(row.product, slug)].pk) for row, v in versions for slug in row.content.feature_slugs),
     )
     if publish:
         # Publishing a new version answers its stale flags, as in the editor workflow.
