@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,7 +36,7 @@ class FeatureAdmin(admin.ModelAdmin):
 
 @admin.register(Release)
 class ReleaseAdmin(admin.ModelAdmin):
-    list_display = ["product", "version", "released_at", "feature_list", "source", "stale_check_done_at"]
+    list_display = ["product", "version", "released_at", "feature_list", "flagged", "source", "stale_check_done_at"]
     list_filter = ["product", "source"]
     search_fields = ["version", "notes"]
     ordering = ["product__name", "-version_key"]
@@ -56,7 +59,21 @@ class ReleaseAdmin(admin.ModelAdmin):
         return self.readonly_fields + (["product", "version"] if obj else [])
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product").prefetch_related("changed_features")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("product")
+            .prefetch_related("changed_features")
+            .annotate(
+                open_flags=Count("stale_flags", filter=Q(stale_flags__cleared_at__isnull=True)),
+                all_flags=Count("stale_flags"),
+            )
+        )
+
+    @admin.display(description=gettext_lazy("flagged (open / all)"))
+    def flagged(self, obj: Release) -> str:
+        url = reverse("admin:knowledge_staleflag_changelist") + f"?release__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} / {}</a>', url, obj.open_flags, obj.all_flags)
 
     @admin.display(description=gettext_lazy("changed features"))
     def feature_list(self, obj: Release) -> str:

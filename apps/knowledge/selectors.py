@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from apps.knowledge.models import ArticleVersion, ScriptVersion, StaleFlag, VersionStatus
+from apps.knowledge.models import Article, ArticleVersion, Script, ScriptVersion, StaleFlag, VersionStatus
 
 
 def _open_flags(item: str) -> Prefetch:
@@ -99,3 +99,18 @@ def published_script_versions(
         .distinct()
         .order_by("script__external_id")
     )
+
+
+def work_queue_counts(*, user) -> dict[str, int]:
+    """What is waiting for people: the numbers on the admin home page."""
+    counts: dict[str, int] = {}
+    for name, model in (("article", Article), ("script", Script)):
+        open_flags = StaleFlag.objects.filter(**{name: OuterRef("pk")}, cleared_at__isnull=True)
+        items = model.objects.all()
+        counts[f"{name}_stale"] = items.filter(Exists(open_flags)).count()
+        counts[f"{name}_needs_verification"] = items.filter(needs_verification=True).count()
+        counts[f"{name}_in_review"] = items.filter(versions__status=VersionStatus.IN_REVIEW).distinct().count()
+        counts[f"{name}_mine_to_verify"] = (
+            items.filter(verifier=user).filter(Q(needs_verification=True) | Exists(open_flags)).count()
+        )
+    return counts

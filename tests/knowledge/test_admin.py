@@ -198,3 +198,42 @@ def test_workflow_urls_refuse_nonsense_without_a_500(client, article):
     assert client.post(f"{base}/workflow/explode/", {"version": 1}, follow=True).status_code == 200
     assert client.get(f"{base}/diff/?a=99&b=x").status_code == 200
     assert client.get("/admin/knowledge/article/999999/edit/").status_code == 404
+
+
+def test_the_home_page_counts_the_work_waiting(client):
+    from apps.catalog.services import release_record
+    from apps.knowledge.services.stale import release_flag_stale_content
+    from tests.factories import ProductFactory
+
+    user = editor()
+    mall = ProductFactory(slug="mall-app")
+    stale = published_article(product=mall, features=["refund"])
+    stale.article.verifier = user
+    stale.article.save()
+    release = release_record(
+        product=mall, version="5.3.0", changed_feature_slugs=["refund"], schedule_stale_check=False
+    ).release
+    release_flag_stale_content(release_id=release.pk)
+    client.force_login(user)
+
+    response = client.get("/admin/")
+
+    assert response.context["queues"]["article_stale"] == 1
+    assert response.context["queues"]["article_mine_to_verify"] == 1
+    assert "Waiting for you and your team" in response.content.decode()
+
+
+def test_bulk_actions_submit_and_publish_and_log_history(client, article):
+    from django.contrib.admin.models import LogEntry
+
+    client.force_login(editor())
+    client.post("/admin/knowledge/article/", {"action": "submit_selected", "_selected_action": [article.pk]})
+    assert article.versions.get(number=2).status == VersionStatus.IN_REVIEW
+    # An editor is not offered the publish action; posting it anyway changes nothing.
+    client.post("/admin/knowledge/article/", {"action": "publish_selected", "_selected_action": [article.pk]})
+    assert article.versions.get(number=2).status == VersionStatus.IN_REVIEW
+
+    client.force_login(approver())
+    client.post("/admin/knowledge/article/", {"action": "publish_selected", "_selected_action": [article.pk]})
+    assert article.versions.get(number=2).status == VersionStatus.PUBLISHED
+    assert LogEntry.objects.filter(object_id=str(article.pk)).count() == 2

@@ -73,6 +73,7 @@ class ArticleAdmin(VersionedItemAdmin):
         "needs_verification",
         ChannelFilter,
         "owner",
+        "verifier",
         "category",
         "compliance_sensitive",
     ]

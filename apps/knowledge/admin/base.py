@@ -92,7 +92,7 @@ class VersionedItemAdmin(admin.ModelAdmin):
     change_form_template = "admin/knowledge/item_change_form.html"
     change_list_template = "admin/knowledge/item_change_list.html"
     list_per_page = 50
-    actions = ["verify_selected"]
+    actions = ["submit_selected", "publish_selected", "verify_selected"]
 
     # --- list --------------------------------------------------------------------------------
 
@@ -105,20 +105,51 @@ class VersionedItemAdmin(admin.ModelAdmin):
     def stale(self, obj) -> bool:
         return obj.is_stale
 
-    @admin.action(description=gettext_lazy("Verify selected (still correct)"), permissions=["verify"])
-    def verify_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def _for_each(self, request: HttpRequest, queryset: QuerySet, operation, done_message: str) -> None:
+        """Run ``operation(item)`` per selected item; each failure is reported, the others still happen."""
         done = 0
         for item in queryset:
             try:
-                workflow.item_verify(item=item, by=request.user)
-                done += 1
+                operation(item)
             except DomainError as exc:
                 self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+                self.log_change(request, item, done_message)
         if done:
-            self.message_user(request, _("%(n)s verified.") % {"n": done}, messages.SUCCESS)
+            self.message_user(
+                request, _("%(action)s: %(n)s done.") % {"action": done_message, "n": done}, messages.SUCCESS
+            )
+
+    @admin.action(description=gettext_lazy("Submit the latest drafts for review"), permissions=["change"])
+    def submit_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def submit(item) -> None:
+            latest = item.versions.order_by("-number").first()
+            if latest is None or latest.status != VersionStatus.DRAFT:
+                raise DomainError(_("no draft to submit"))
+            workflow.version_submit(version=latest, by=request.user)
+
+        self._for_each(request, queryset, submit, _("Submitted for review"))
+
+    @admin.action(description=gettext_lazy("Approve and publish the versions in review"), permissions=["publish"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def publish(item) -> None:
+            pending = item.versions.filter(status=VersionStatus.IN_REVIEW).order_by("-number").first()
+            if pending is None:
+                raise DomainError(_("no version in review"))
+            workflow.version_publish(version=pending, by=request.user)
+
+        self._for_each(request, queryset, publish, _("Approved and published"))
+
+    @admin.action(description=gettext_lazy("Verify selected (still correct)"), permissions=["verify"])
+    def verify_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._for_each(request, queryset, lambda item: workflow.item_verify(item=item, by=request.user), _("Verified"))
 
     def has_verify_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("knowledge.verify_content")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("knowledge.publish_content")
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Knowledge is archived, not deleted: history must survive. Only administrators may delete.
@@ -318,6 +349,7 @@ class VersionedItemAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
         else:
             messages.success(request, done)
+            self.log_change(request, item, done)  # the item's "History" is its audit trail
         return HttpResponseRedirect(change_url)
 
 

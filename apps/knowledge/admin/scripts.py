@@ -33,7 +33,16 @@ class ScriptAdmin(VersionedItemAdmin):
         "owner",
         "updated_at",
     ]
-    list_filter = [StatusFilter, "product", "scenario", FeatureFilter, StaleFilter, "needs_verification", "owner"]
+    list_filter = [
+        StatusFilter,
+        "product",
+        "scenario",
+        FeatureFilter,
+        StaleFilter,
+        "needs_verification",
+        "owner",
+        "verifier",
+    ]
     search_fields = ["external_id", "versions__title", "versions__text"]
     fields = [
         "external_id",

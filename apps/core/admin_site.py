@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class KBAdminSite(admin.AdminSite):
+    """The admin with KB Portal's name and a home page that starts from the work waiting."""
+
+    site_header = _("KB Portal")
+    site_title = _("KB Portal")
+    index_title = _("Workbench")
+    index_template = "admin/kb_index.html"
+
+    def index(self, request, extra_context=None):
+        from apps.knowledge.selectors import work_queue_counts
+
+        extra = extra_context or {}
+        if request.user.has_perm("knowledge.view_article"):
+            extra["queues"] = work_queue_counts(user=request.user)
+        return super().index(request, extra)
+
+
+class KBAdminConfig(AdminConfig):
+    """``django.contrib.admin`` with ``KBAdminSite`` as ``admin.site``."""
+
+    default_site = "apps.core.admin_site.KBAdminSite"
