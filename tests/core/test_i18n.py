@@ -35,3 +35,18 @@ def test_service_messages_are_translated(chinese_default):
 
     [problem] = check_placeholders("您好{name}", [])
     assert "第 1 行" in str(problem)
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "zh_Hant", "en"])
+def test_every_catalog_is_complete_and_keeps_its_placeholders(language):
+    import re
+    from pathlib import Path
+
+    import polib
+
+    catalog = polib.pofile(str(Path(__file__).resolve().parents[2] / "locale" / language / "LC_MESSAGES" / "django.po"))
+    placeholder = re.compile(r"%\((\w+)\)s|\{\{\s*(\w+)\s*\}\}")
+    assert len(catalog) > 300
+    for entry in catalog:
+        assert entry.msgstr and "fuzzy" not in entry.flags, entry.msgid
+        assert sorted(placeholder.findall(entry.msgid)) == sorted(placeholder.findall(entry.msgstr)), entry.msgid
