@@ -27,6 +27,19 @@ def product_by_slug(slug: str) -> Product:
     return product
 
 
+def features_by_slug(*, product: Product, slugs: list[str], field: str = "features") -> list[Feature]:
+    """The product's features by slug; unknown slugs are an error on ``field`` naming them."""
+    features = list(Feature.objects.filter(product=product, slug__in=slugs))
+    missing = sorted(set(slugs) - {f.slug for f in features})
+    if missing:
+        raise ValidationFailed(
+            _("Unknown features for %(product)s: %(missing)s.")
+            % {"product": product.slug, "missing": ", ".join(missing)},
+            field_errors={field: [_("Unknown feature(s): %(m)s.") % {"m": ", ".join(missing)}]},
+        )
+    return features
+
+
 def release_record(
     *,
     product: Product,
@@ -47,14 +60,7 @@ def release_record(
         raise PermissionRefused(_("Recording releases needs the knowledge approver role."))
     key = version_key(version)  # raises a ValidationError naming the bad version
     slugs = sorted(set(changed_feature_slugs))
-    features = list(Feature.objects.filter(product=product, slug__in=slugs))
-    missing = sorted(set(slugs) - {f.slug for f in features})
-    if missing:
-        raise ValidationFailed(
-            _("Unknown features for %(product)s: %(missing)s.")
-            % {"product": product.slug, "missing": ", ".join(missing)},
-            field_errors={"changed_features": [_("Unknown feature(s): %(m)s.") % {"m": ", ".join(missing)}]},
-        )
+    features = features_by_slug(product=product, slugs=slugs, field="changed_features")
     existing = Release.objects.filter(product=product, version=version).first()
     if existing is not None:
         return _same_release_again(existing, slugs)

@@ -11,7 +11,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.errors import DomainError
-from apps.knowledge.admin.base import FeatureFilter, StaleFilter, StatusFilter, VersionedItemAdmin
+from apps.knowledge.admin.base import (
+    FeatureFilter,
+    ReadOnlyVersionAdmin,
+    StaleFilter,
+    StatusFilter,
+    VersionedItemAdmin,
+)
 from apps.knowledge.admin.forms import ArticleVersionForm, ImportForm
 from apps.knowledge.models import (
     Article,
@@ -225,7 +231,7 @@ class ChannelAnswerInline(admin.StackedInline):
 
 
 @admin.register(ArticleVersion)
-class ArticleVersionAdmin(admin.ModelAdmin):
+class ArticleVersionAdmin(ReadOnlyVersionAdmin):
     """Versions are immutable: this is the history, readable, with the bot preview."""
 
     list_display = ["__str__", "standard_question", "status", "author", "created_at", "published_at"]
@@ -257,15 +263,6 @@ class ArticleVersionAdmin(admin.ModelAdmin):
     ]
     fields = readonly_fields
     change_form_template = "admin/knowledge/version_change_form.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description=gettext_lazy("features"))
     def feature_list(self, obj: ArticleVersion) -> str:

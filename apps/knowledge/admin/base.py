@@ -355,3 +355,16 @@ class VersionedItemAdmin(admin.ModelAdmin):
 
 def version_status_badge(status: str, label: str) -> str:
     return format_html('<span class="kb-status kb-status-{}">{}</span>', status, label)
+
+
+class ReadOnlyVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable history: viewable, never added, changed or deleted here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -3,7 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from apps.knowledge.admin.base import FeatureFilter, StaleFilter, StatusFilter, VersionedItemAdmin
+from apps.knowledge.admin.base import (
+    FeatureFilter,
+    ReadOnlyVersionAdmin,
+    StaleFilter,
+    StatusFilter,
+    VersionedItemAdmin,
+)
 from apps.knowledge.admin.forms import ScriptVersionForm
 from apps.knowledge.models import Script, ScriptScenario, ScriptVersion, VersionStatus
 
@@ -88,7 +94,7 @@ class ScriptAdmin(VersionedItemAdmin):
 
 
 @admin.register(ScriptVersion)
-class ScriptVersionAdmin(admin.ModelAdmin):
+class ScriptVersionAdmin(ReadOnlyVersionAdmin):
     list_display = ["__str__", "title", "status", "author", "created_at", "published_at"]
     list_filter = ["status", "script__scenario", "script__product"]
     search_fields = ["script__external_id", "title", "text"]
@@ -115,12 +121,3 @@ class ScriptVersionAdmin(admin.ModelAdmin):
         "review_comment",
     ]
     fields = readonly_fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -10,8 +10,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from apps.catalog.models import Feature, Product
-from apps.core.errors import ValidationFailed
 from apps.core.versions import version_key
 from apps.knowledge.models import ArticleVersion, Channel, Language, ScriptScenario, ScriptVersion
 from apps.knowledge.placeholders import check_placeholders
@@ -54,6 +52,11 @@ class Applicability:
         if any(len(tag) > 40 for tag in self.tags):
             errors["tags"] = [_("Tags are at most 40 characters.")]
         return errors
+
+    def content_hash(self) -> str:
+        """Same content, same hash: how re-imports and unchanged saves are recognised."""
+        data = asdict(self)
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
     def max_key(self) -> list[int] | None:
         return version_key(self.max_product_version) if self.max_product_version else None
@@ -101,10 +104,6 @@ class ArticleContent(Applicability):
         if self.language not in Language.values:
             errors["language"] = [_("Unknown language “%(lang)s”.") % {"lang": self.language}]
         return errors
-
-    def content_hash(self) -> str:
-        data = asdict(self)
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
     @classmethod
     def of_version(cls, version: ArticleVersion) -> ArticleContent:
@@ -154,10 +153,6 @@ class ScriptContent(Applicability):
             errors["channels"] = [_("Unknown channel(s): %(unknown)s.") % {"unknown": ", ".join(unknown)}]
         return errors
 
-    def content_hash(self) -> str:
-        data = asdict(self)
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
-
     @classmethod
     def of_version(cls, version: ScriptVersion) -> ScriptContent:
         return cls(
@@ -171,16 +166,3 @@ class ScriptContent(Applicability):
             valid_from=version.valid_from,
             valid_until=version.valid_until,
         )
-
-
-def resolve_features(*, product: Product, slugs: list[str]) -> list[Feature]:
-    """The product's features by slug; unknown slugs are a field error naming them."""
-    features = list(Feature.objects.filter(product=product, slug__in=slugs))
-    missing = sorted(set(slugs) - {f.slug for f in features})
-    if missing:
-        raise ValidationFailed(
-            _("Unknown features for %(product)s: %(missing)s.")
-            % {"product": product.slug, "missing": ", ".join(missing)},
-            field_errors={"features": [_("Unknown feature(s): %(missing)s.") % {"missing": ", ".join(missing)}]},
-        )
-    return features

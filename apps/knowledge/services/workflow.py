@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
+from apps.catalog.services import features_by_slug
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.core.markdown import render_markdown
 from apps.knowledge.models import (
@@ -30,7 +31,7 @@ from apps.knowledge.models import (
     StaleFlag,
     VersionStatus,
 )
-from apps.knowledge.services.content import ArticleContent, ScriptContent, resolve_features
+from apps.knowledge.services.content import ArticleContent, ScriptContent
 from apps.knowledge.services.diff import FieldDiff, content_diff
 
 Item = Article | Script
@@ -79,7 +80,7 @@ def _validate(item: Item, content: Content) -> None:
 
 def _write_version(*, item: Item, number: int, based_on: int | None, content: Content, by, change_note: str) -> Version:
     """Insert one version with everything it holds. Callers hold the item lock inside a transaction."""
-    features = resolve_features(product=item.product, slugs=content.feature_slugs)
+    features = features_by_slug(product=item.product, slugs=content.feature_slugs)
     common: dict[str, Any] = {
         "number": number,
         "based_on_number": based_on,
@@ -132,6 +133,22 @@ def _supersede_pending(item: Item, *, below: int) -> None:
 # --- Creating ------------------------------------------------------------------------------------
 
 
+def _create(item: Item, content: Content, *, by, verification_interval_days: int | None) -> Version:
+    """Save a new item and its first version (a draft). Caller is atomic."""
+    if type(item).objects.filter(external_id=item.external_id).exists():
+        raise ValidationFailed(
+            _("“%(id)s” is already in use.") % {"id": item.external_id},
+            field_errors={"external_id": [_("Already in use.")]},
+        )
+    item.owner = item.owner or by
+    if verification_interval_days:
+        item.verification_interval_days = verification_interval_days
+    item.full_clean()
+    item.save()
+    _validate(item, content)
+    return _write_version(item=item, number=1, based_on=None, content=content, by=by, change_note="")
+
+
 @transaction.atomic
 def article_create(
     *,
@@ -147,25 +164,15 @@ def article_create(
 ) -> ArticleVersion:
     """A new article with its first version, as a draft."""
     _require(by, "knowledge.add_article", _("You do not have permission to create articles."))
-    if Article.objects.filter(external_id=external_id).exists():
-        raise ValidationFailed(
-            _("An article with external ID “%(id)s” already exists.") % {"id": external_id},
-            field_errors={"external_id": [_("Already in use.")]},
-        )
     article = Article(
         external_id=external_id,
         product=product,
         category=category,
-        owner=owner or by,
+        owner=owner,
         verifier=verifier,
         compliance_sensitive=compliance_sensitive,
     )
-    if verification_interval_days:
-        article.verification_interval_days = verification_interval_days
-    article.full_clean()
-    article.save()
-    _validate(article, content)
-    return _write_version(item=article, number=1, based_on=None, content=content, by=by, change_note="")
+    return _create(article, content, by=by, verification_interval_days=verification_interval_days)
 
 
 @transaction.atomic
@@ -181,26 +188,17 @@ def script_create(
     compliance_sensitive: bool = False,
     verification_interval_days: int | None = None,
 ) -> ScriptVersion:
+    """A new script with its first version, as a draft."""
     _require(by, "knowledge.add_script", _("You do not have permission to create scripts."))
-    if Script.objects.filter(external_id=external_id).exists():
-        raise ValidationFailed(
-            _("A script with external ID “%(id)s” already exists.") % {"id": external_id},
-            field_errors={"external_id": [_("Already in use.")]},
-        )
     script = Script(
         external_id=external_id,
         product=product,
         scenario=scenario,
-        owner=owner or by,
+        owner=owner,
         verifier=verifier,
         compliance_sensitive=compliance_sensitive,
     )
-    if verification_interval_days:
-        script.verification_interval_days = verification_interval_days
-    script.full_clean()
-    script.save()
-    _validate(script, content)
-    return _write_version(item=script, number=1, based_on=None, content=content, by=by, change_note="")
+    return _create(script, content, by=by, verification_interval_days=verification_interval_days)
 
 
 class EditConflict(Conflict):
