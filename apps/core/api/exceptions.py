@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,14 +23,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return Response(
-                {"detail": "Invalid input.", "code": "invalid", "errors": exc.message_dict},
+                {"detail": _("Invalid input."), "code": "invalid", "errors": exc.message_dict},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         # Serializer field errors: keep them under "errors" so clients find them in one place.
-        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": response.data}
+        response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": response.data}
     elif response is not None and isinstance(response.data, list):
-        response.data = {"detail": "Invalid input.", "code": "invalid", "errors": {"non_field_errors": response.data}}
+        response.data = {
+            "detail": _("Invalid input."),
+            "code": "invalid",
+            "errors": {"non_field_errors": response.data},
+        }
     return response

@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from apps.accounts import roles
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         User = get_user_model()
-        self.stdout.write("Demo users (username / password / role):")
+        self.stdout.write(_("Demo users (username / password / role):"))
         for username, role, name in DEMO_USERS:
             password = f"{username}-demo-2026"
             user, _created = User.objects.get_or_create(username=username)

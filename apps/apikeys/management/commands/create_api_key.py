@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from apps.apikeys.scopes import SCOPES
 from apps.apikeys.services import api_key_issue
@@ -20,6 +21,9 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc
-        self.stderr.write(f"Created API key “{issued.api_key.name}” with scopes {', '.join(issued.api_key.scopes)}.")
-        self.stderr.write("Store it now: it is shown only once.")
+        self.stderr.write(
+            _("Created API key “%(name)s” with scopes %(scopes)s.")
+            % {"name": issued.api_key.name, "scopes": ", ".join(issued.api_key.scopes)}
+        )
+        self.stderr.write(_("Store it now: it is shown only once."))
         self.stdout.write(issued.plaintext)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
 from apps.knowledge.services.imports import ImportRejected, import_articles, read_rows
@@ -31,13 +32,13 @@ class Command(BaseCommand):
         else:
             file = Path(path)
             if not file.is_file():
-                raise CommandError(f"No such file: {path}")
+                raise CommandError(_("No such file: %(path)s") % {"path": path})
             raw, name = file.read_bytes(), file.name
         user = None
         if options["user"]:
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
-                raise CommandError(f"No such user: {options['user']}")
+                raise CommandError(_("No such user: %(user)s") % {"user": options["user"]})
         try:
             report = import_articles(
                 read_rows(name, raw),
@@ -50,17 +51,17 @@ class Command(BaseCommand):
         except ImportRejected as exc:
             for error in exc.report.errors:
                 self.stderr.write(str(error))
-            raise CommandError(f"Nothing imported: {len(exc.report.errors)} invalid row(s).") from exc
+            raise CommandError(_("Nothing imported: %(n)s invalid row(s).") % {"n": len(exc.report.errors)}) from exc
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         for error in report.errors:
-            self.stderr.write(f"skipped {error}")
+            self.stderr.write(_("skipped %(error)s") % {"error": error})
         for label, created in (
-            ("products", report.created_products),
-            ("categories", report.created_categories),
-            ("features", report.created_features),
+            (_("created products"), report.created_products),
+            (_("created categories"), report.created_categories),
+            (_("created features"), report.created_features),
         ):
             if created:
-                self.stdout.write(f"created {label}: {', '.join(created)}")
-        prefix = "dry run: " if options["dry_run"] else ""
+                self.stdout.write(f"{label}: {', '.join(created)}")
+        prefix = _("dry run: ") if options["dry_run"] else ""
         self.stdout.write(self.style.SUCCESS(prefix + report.summary()))

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from apps.knowledge.services.demo import load_demo_data
 
@@ -9,6 +10,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         summary = load_demo_data()
         self.stdout.write(
-            f"Demo data: articles {summary.articles}; {summary.scripts_created} scripts created; "
-            f"{summary.releases_created} releases recorded; {summary.stale_flags} stale flags raised."
+            _(
+                "Demo data: articles %(articles)s; %(scripts)s scripts created; %(releases)s releases recorded; "
+                "%(flags)s stale flags raised."
+            )
+            % {
+                "articles": summary.articles,
+                "scripts": summary.scripts_created,
+                "releases": summary.releases_created,
+                "flags": summary.stale_flags,
+            }
         )
