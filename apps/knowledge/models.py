@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -61,6 +61,10 @@ class Category(models.Model):
         return f"{self.product.name} · {self.name}"
 
 
+def default_verification_days() -> int:
+    return settings.KNOWLEDGE_DEFAULT_VERIFICATION_DAYS
+
+
 class KnowledgeItem(models.Model):
     """What articles and scripts share: identity, ownership and verification."""
 
@@ -85,7 +89,8 @@ class KnowledgeItem(models.Model):
     )
     verification_interval_days = models.PositiveIntegerField(
         _("verification interval (days)"),
-        default=90,
+        default=default_verification_days,
+        validators=[MinValueValidator(1)],
     )
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True, editable=False)
     needs_verification = models.BooleanField(_("needs verification"), default=False, editable=False)

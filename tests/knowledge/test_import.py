@@ -154,3 +154,13 @@ def test_the_command_lists_bad_rows_and_fails(tmp_path):
         call_command("import_articles", str(path), stderr=err)
     assert "line 2 (mall-refund-002)" in err.getvalue()
     assert not Article.objects.exists()
+
+
+def test_a_compliance_sensitive_article_cannot_be_republished_by_import():
+    from tests.factories import approver
+
+    run(jsonl(row(1)))
+    Article.objects.filter(external_id="mall-refund-001").update(compliance_sensitive=True)
+    with pytest.raises(ImportRejected, match="compliance-sensitive"):
+        run(jsonl(row(1, answer="改了")), by=approver())
+    assert run(jsonl(row(1, answer="改了")), by=approver(), publish=False).updated == 1

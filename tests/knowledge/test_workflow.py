@@ -149,3 +149,11 @@ def test_invalid_content_names_each_field():
     with pytest.raises(ValidationFailed) as caught:
         draft_article(standard_question=" ", channel_answers={"fax": "…"}, max_product_version="abc")
     assert set(caught.value.field_errors) >= {"standard_question", "channel_answers", "max_product_version"}
+
+
+def test_new_items_get_the_configured_verification_interval_and_the_owner_as_verifier(settings):
+    settings.KNOWLEDGE_DEFAULT_VERIFICATION_DAYS = 30
+    author = editor()
+    article = draft_article(by=author).article
+    assert article.verification_interval_days == 30
+    assert article.owner == author and article.verifier == author

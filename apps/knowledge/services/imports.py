@@ -276,7 +276,9 @@ def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     )
 
 
-def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool) -> tuple[list[_Row], list[RowError]]:
+def _validate(
+    rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool, publishing_user: bool
+) -> tuple[list[_Row], list[RowError]]:
     parsed: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -304,15 +306,20 @@ def _validate(rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool)
     products = {p.slug: p for p in Product.objects.filter(slug__in={r.product for r in parsed})}
     features = set(Feature.objects.filter(product__slug__in=products).values_list("product__slug", "slug"))
     categories = set(Category.objects.filter(product__slug__in=products).values_list("product__slug", "name"))
-    owners = dict(Article.objects.filter(external_id__in=seen).values_list("external_id", "product__slug"))
+    existing = {
+        external_id: (product, sensitive)
+        for external_id, product, sensitive in Article.objects.filter(external_id__in=seen).values_list(
+            "external_id", "product__slug", "compliance_sensitive"
+        )
+    }
     valid: list[_Row] = []
     for row in parsed:
         problem = None
-        if row.external_id in owners and owners[row.external_id] != row.product:
-            problem = _("the article belongs to product “%(p)s”, not “%(q)s”") % {
-                "p": owners[row.external_id],
-                "q": row.product,
-            }
+        owner_product, sensitive = existing.get(row.external_id, (None, False))
+        if owner_product and owner_product != row.product:
+            problem = _("the article belongs to product “%(p)s”, not “%(q)s”") % {"p": owner_product, "q": row.product}
+        elif sensitive and publishing_user:
+            problem = _("the article is compliance-sensitive: import it as a draft for another approver to publish")
         elif strict and row.product not in products:
             problem = _("unknown product “%(p)s”") % {"p": row.product}
         elif strict and (missing := [s for s in row.content.feature_slugs if (row.product, s) not in features]):
@@ -345,7 +352,7 @@ def import_articles(
             raise PermissionRefused(_("You do not have permission to import articles."))
         if publish and not by.has_perm("knowledge.publish_content"):
             raise PermissionRefused(_("Publishing on import needs the knowledge approver role; import as drafts."))
-    valid, errors = _validate(rows, strict=strict)
+    valid, errors = _validate(rows, strict=strict, publishing_user=by is not None and publish)
     report = ImportReport(errors=errors)
     if errors and not skip_invalid:
         raise ImportRejected(report)
@@ -417,6 +424,7 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
                 product=products[row.product],
                 category=categories.get((row.product, row.category)),
                 owner=by,
+                verifier=by,
                 created_at=now,
             )
             article.latest_number, article.latest_hash, article.latest_status = 0, None, None

@@ -141,6 +141,7 @@ def _create(item: Item, content: Content, *, by, verification_interval_days: int
             field_errors={"external_id": [_("Already in use.")]},
         )
     item.owner = item.owner or by
+    item.verifier = item.verifier or item.owner
     if verification_interval_days:
         item.verification_interval_days = verification_interval_days
     item.full_clean()
