@@ -37,6 +37,7 @@ def test_editor_pages_render(client, article):
         "/admin/knowledge/article/?stale=yes",
         "/admin/knowledge/article/?needs_verification__exact=1",
         "/admin/knowledge/article/?status=published&channel=wechat",
+        "/admin/knowledge/script/?channel=phone&stale=yes",
         "/admin/knowledge/article/?q=退款",
     ]:
         assert client.get(url).status_code == 200, url

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy
 
 from apps.knowledge.admin.base import (
@@ -11,7 +12,25 @@ from apps.knowledge.admin.base import (
     VersionedItemAdmin,
 )
 from apps.knowledge.admin.forms import ScriptVersionForm
-from apps.knowledge.models import Script, ScriptScenario, ScriptVersion, VersionStatus
+from apps.knowledge.models import Channel, Script, ScriptScenario, ScriptVersion, VersionStatus
+
+
+class ScriptChannelFilter(admin.SimpleListFilter):
+    """Scripts usable on a channel: those naming it, and those for every channel."""
+
+    title = gettext_lazy("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return Channel.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            usable = ScriptVersion.objects.filter(script=OuterRef("pk"), status=VersionStatus.PUBLISHED).filter(
+                Q(channels__contains=[self.value()]) | Q(channels=[])
+            )
+            return queryset.filter(Exists(usable))
+        return queryset
 
 
 @admin.register(ScriptScenario)
@@ -48,6 +67,7 @@ class ScriptAdmin(VersionedItemAdmin):
         "needs_verification",
         "owner",
         "verifier",
+        ScriptChannelFilter,
     ]
     search_fields = ["external_id", "versions__title", "versions__text"]
     fields = [
@@ -63,8 +83,6 @@ class ScriptAdmin(VersionedItemAdmin):
     ]
 
     def get_queryset(self, request):
-        from django.db.models import OuterRef, Subquery
-
         latest = ScriptVersion.objects.filter(script=OuterRef("pk")).order_by("-number")
         published = ScriptVersion.objects.filter(script=OuterRef("pk"), status=VersionStatus.PUBLISHED)
         return (
