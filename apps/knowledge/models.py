@@ -125,6 +125,8 @@ class KnowledgeVersion(models.Model):
     max_product_version = models.CharField(
         _("up to product version"), max_length=40, blank=True, validators=[validate_version]
     )
+    # Sortable forms of the range (apps.core.versions.version_key), compared in SQL.
+    min_product_version_key = ArrayField(models.PositiveIntegerField(), null=True, blank=True, editable=False)
     max_product_version_key = ArrayField(models.PositiveIntegerField(), null=True, blank=True, editable=False)
     valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)

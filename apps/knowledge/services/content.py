@@ -58,6 +58,9 @@ class Applicability:
         data = asdict(self)
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
+    def min_key(self) -> list[int] | None:
+        return version_key(self.min_product_version) if self.min_product_version else None
+
     def max_key(self) -> list[int] | None:
         return version_key(self.max_product_version) if self.max_product_version else None
 

@@ -463,6 +463,7 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
                     tags=content.tags,
                     min_product_version=content.min_product_version,
                     max_product_version=content.max_product_version,
+                    min_product_version_key=content.min_key(),
                     max_product_version_key=content.max_key(),
                     valid_from=content.valid_from,
                     valid_until=content.valid_until,

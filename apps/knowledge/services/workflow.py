@@ -89,6 +89,7 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
         "tags": content.tags,
         "min_product_version": content.min_product_version,
         "max_product_version": content.max_product_version,
+        "min_product_version_key": content.min_key(),
         "max_product_version_key": content.max_key(),
         "valid_from": content.valid_from,
         "valid_until": content.valid_until,
