@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.knowledge.api.urls")),
+    path("", include("apps.answers.api.urls")),
 ]

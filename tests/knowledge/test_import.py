@@ -164,3 +164,20 @@ def test_a_compliance_sensitive_article_cannot_be_republished_by_import():
     with pytest.raises(ImportRejected, match="compliance-sensitive"):
         run(jsonl(row(1, answer="改了")), by=approver())
     assert run(jsonl(row(1, answer="改了")), by=approver(), publish=False).updated == 1
+
+
+def test_reimporting_published_content_leaves_an_editors_pending_draft_alone():
+    from apps.knowledge.services import workflow
+    from apps.knowledge.services.content import ArticleContent
+
+    text = jsonl(row(1))
+    run(text)
+    article = Article.objects.get(external_id="mall-refund-001")
+    published = article.versions.get()
+    content = ArticleContent.of_version(published)
+    content.answer = "编辑正在修改的答案"
+    draft = workflow.version_create(item=article, base_number=1, content=content, by=None)
+
+    assert run(text).unchanged == 1
+    draft.refresh_from_db()
+    assert draft.status == VersionStatus.DRAFT

@@ -96,6 +96,7 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
                 scripts_created += _script(json.loads(line), products, owner)
 
     _work_in_progress(owner)
+    _synonyms(directory)
     for product, release in latest_releases:
         created, flagged = _release(product, release)
         releases_created += created
@@ -150,3 +151,10 @@ def _work_in_progress(owner) -> None:
         )
         if status == "in_review":
             workflow.version_submit(version=version, by=owner)
+
+
+def _synonyms(directory: Path) -> None:
+    from apps.answers.services.vocabulary import synonym_save
+
+    for data in json.loads((directory / "synonyms.json").read_text(encoding="utf-8")):
+        synonym_save(canonical=data["canonical"], variants=data["variants"])

@@ -35,6 +35,7 @@ from apps.knowledge.models import (
     external_id_validator,
 )
 from apps.knowledge.services.content import ArticleContent
+from apps.knowledge.services.publication import published_knowledge_changed
 
 # Spreadsheet columns, in export order. Lists are one item per line inside a cell (Alt+Enter in
 # Excel); features and tags may also be separated by commas.
@@ -413,7 +414,11 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
         for a in Article.objects.filter(external_id__in=[r.external_id for r in rows]).annotate(
             latest_number=Subquery(latest.values("number")[:1]),
             latest_hash=Subquery(latest.values("content_hash")[:1]),
-            latest_status=Subquery(latest.values("status")[:1]),
+            published_hash=Subquery(
+                ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED).values(
+                    "content_hash"
+                )[:1]
+            ),
         )
     }
     new_articles = []
@@ -427,7 +432,7 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
                 verifier=by,
                 created_at=now,
             )
-            article.latest_number, article.latest_hash, article.latest_status = 0, None, None
+            article.latest_number, article.latest_hash, article.published_hash = 0, None, None
             new_articles.append(article)
             articles[row.external_id] = article
     Article.objects.bulk_create(new_articles, batch_size=2000)
@@ -443,7 +448,9 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
         if article.pk not in new_ids and category is not None and article.category_id != category.pk:
             article.category = category
             recategorised.append(article)
-        if digest == article.latest_hash and (not publish or article.latest_status == VersionStatus.PUBLISHED):
+        # Unchanged: publishing what is already published, or drafting what the latest version says.
+        # (An editor's pending draft does not make a re-import of the published content a change.)
+        if digest == (article.published_hash if publish else article.latest_hash):
             report.unchanged += 1
             continue
         if article.pk in new_ids:
@@ -506,6 +513,7 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
         ((v.pk, features[(row.product, slug)].pk) for row, v in versions for slug in row.content.feature_slugs),
     )
     if publish:
+        published_knowledge_changed()
         # Publishing a new version answers its stale flags, as in the editor workflow.
         StaleFlag.objects.filter(article_id__in=touched, cleared_at__isnull=True).update(
             cleared_at=now, cleared_by=by, cleared_because="republished"

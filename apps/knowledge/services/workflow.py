@@ -33,6 +33,7 @@ from apps.knowledge.models import (
 )
 from apps.knowledge.services.content import ArticleContent, ScriptContent
 from apps.knowledge.services.diff import FieldDiff, content_diff
+from apps.knowledge.services.publication import published_knowledge_changed
 
 Item = Article | Script
 Version = ArticleVersion | ScriptVersion
@@ -311,6 +312,7 @@ def _publish(version: Version, by, *, now=None) -> Version:
     version.save(update_fields=["status", "published_at", "published_by"])
     _supersede_pending(item, below=version.number)
     _clear_flags(item, by=by, because="republished", now=now)
+    published_knowledge_changed()
     return version
 
 
@@ -379,6 +381,7 @@ def item_archive(*, item: Item, by) -> Version:
         raise ValidationFailed(_("%(item)s has no published version to archive.") % {"item": item.external_id})
     published.status = VersionStatus.ARCHIVED
     published.save(update_fields=["status"])
+    published_knowledge_changed()
     return published
 
 

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from apps.answers.api.views import AnswerApi, FeedbackApi
+
+urlpatterns = [
+    path("answers/", AnswerApi.as_view(), name="api-answer"),
+    path("answers/<uuid:query_id>/feedback/", FeedbackApi.as_view(), name="api-answer-feedback"),
+]

@@ -1,0 +1,286 @@
+"""Answering a bot's question: retrieve, calibrate a confidence, decide, log.
+
+The hot path: one cache round trip (knowledge generation, failure streak, cached retrieval), and on a
+miss one embedding and one SQL query; then one INSERT for the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.answers.embedding import get_embedder
+from apps.answers.models import AnswerQuery, AnswerThreshold, Decision, HumanOnlyTopic
+from apps.answers.retrieval import Candidate, retrieve
+from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_vocabulary
+from apps.answers.text import normalize
+from apps.catalog.models import Product
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.versions import version_key
+from apps.knowledge.services.publication import GENERATION_KEY
+
+MAX_QUESTION_LENGTH = 500
+STREAK_SECONDS = 30 * 60
+
+# Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
+# by `make eval` (it prints the fit). Features: best cosine similarity, its margin over the next
+# article, whether both branches rank the article first, and the lexical score.
+CALIBRATION = {"bias": -27.0, "similarity": 28.0, "margin": 25.0, "agreement": 1.5, "lexical": 2.0}
+
+
+@dataclass
+class Retrieval:
+    """What retrieval found for a normalised question and filters: cacheable, session-independent."""
+
+    candidates: list[dict]
+    confidence: float
+
+
+@dataclass
+class AnswerResult:
+    query_id: str
+    handoff: bool
+    handoff_reason: str | None
+    confidence: float
+    answer: dict | None
+    candidates: list[dict] = field(default_factory=list)
+
+
+def confidence_of(candidates: list[Candidate]) -> float:
+    if not candidates:
+        return 0.0
+    best = candidates[0]
+    similarity = best.similarity or 0.0
+    others = [c.similarity for c in candidates[1:] if c.similarity is not None and c.article_pk != best.article_pk]
+    margin = similarity - max(others) if others else 0.05
+    agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
+    lexical = min(best.lex_score or 0.0, 1.0)
+    c = CALIBRATION
+    z = (
+        c["bias"]
+        + c["similarity"] * similarity
+        + c["margin"] * margin
+        + c["agreement"] * agreement
+        + c["lexical"] * lexical
+    )
+    return round(1 / (1 + math.exp(-z)), 4)
+
+
+def _score(candidate: Candidate, best: Candidate, confidence: float) -> float:
+    # Candidates after the first are scored relative to it, so the list reads as "how likely is this one".
+    if candidate is best:
+        return confidence
+    ratio = float(candidate.rrf) / float(best.rrf) if best.rrf else 0.0
+    return round(confidence * ratio, 4)
+
+
+# --- settings editors change rarely: compiled per process, refreshed with the vocabulary generation ---
+
+_settings_state: dict[str, object] = {"generation": None}
+_settings_lock = threading.Lock()
+
+
+def _answer_settings(generation: int) -> tuple[dict[tuple[int | None, str], float], list[HumanOnlyTopic]]:
+    if _settings_state["generation"] != generation:
+        with _settings_lock:
+            if _settings_state["generation"] != generation:
+                _settings_state["thresholds"] = {
+                    (t.product_id, t.channel): t.threshold for t in AnswerThreshold.objects.all()
+                }
+                _settings_state["topics"] = list(HumanOnlyTopic.objects.filter(is_active=True))
+                _settings_state["generation"] = generation
+    return _settings_state["thresholds"], _settings_state["topics"]  # type: ignore[return-value]
+
+
+def threshold_for(thresholds: dict[tuple[int | None, str], float], product_pk: int | None, channel: str) -> float:
+    for key in ((product_pk, channel), (product_pk, ""), (None, channel), (None, "")):
+        if key in thresholds:
+            return thresholds[key]
+    return settings.ANSWER_DEFAULT_THRESHOLD
+
+
+def _human_only(topics: list[HumanOnlyTopic], normalized: str, best: dict | None) -> HumanOnlyTopic | None:
+    tags = set(best["tags"]) if best else set()
+    for topic in topics:
+        if topic.name in tags or any(normalize(k) and normalize(k) in normalized for k in topic.keywords):
+            return topic
+    return None
+
+
+# --- the request ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    channel: str = ""
+    product: str = ""
+    product_version: str = ""
+    session_id: str = ""
+    top_k: int = 3
+
+
+def _resolve_product(slug: str) -> Product | None:
+    if not slug:
+        return None
+    product = Product.objects.filter(slug=slug).only("pk", "slug").first()
+    if product is None:
+        raise ValidationFailed(
+            _("Unknown product “%(slug)s”.") % {"slug": slug}, field_errors={"product": [_("Unknown product.")]}
+        )
+    return product
+
+
+def _cache_key(normalized: str, question: Question) -> str:
+    raw = json.dumps(
+        [normalized, question.channel, question.product, question.product_version, question.top_k], ensure_ascii=False
+    )
+    return "answers:retrieval:" + hashlib.sha1(raw.encode()).hexdigest()
+
+
+def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
+    vocabulary = current_vocabulary(vocabulary_generation)
+    tokens = vocabulary.tokens(normalized)
+    embedding = get_embedder().queries([normalized])[0]
+    candidates = retrieve(
+        embedding=embedding,
+        tokens=tokens,
+        product_pk=product.pk if product else None,
+        product_version_key=version_key(question.product_version) if question.product_version else None,
+        channel=question.channel,
+        limit=max(question.top_k, 5),
+    )
+    confidence = confidence_of(candidates)
+    best = candidates[0] if candidates else None
+    return Retrieval(
+        candidates=[
+            {
+                "article_id": c.article_id,
+                "article_pk": c.article_pk,
+                "version": c.version,
+                "question": c.question,
+                "text": c.text,
+                "tags": list(c.tags),
+                "score": _score(c, best, confidence),
+            }
+            for c in candidates[: question.top_k]
+        ],
+        confidence=confidence,
+    )
+
+
+def answer_question(*, question: Question, api_key=None) -> AnswerResult:
+    started = time.perf_counter()
+    normalized = normalize(question.text)
+    if not normalized:
+        raise ValidationFailed(_("The question has no words."), field_errors={"question": [_("Ask a question.")]})
+    product = _resolve_product(question.product)
+    streak_key = f"answers:streak:{question.session_id}" if question.session_id else None
+    key = _cache_key(normalized, question)
+    keys = [GENERATION_KEY, VOCABULARY_GENERATION_KEY, key] + ([streak_key] if streak_key else [])
+    state = cache.get_many(keys)
+    generation = int(state.get(GENERATION_KEY) or 0)
+    vocabulary_generation = int(state.get(VOCABULARY_GENERATION_KEY) or 0)
+    cached = state.get(key)
+    hit = bool(cached) and cached["generation"] == (generation, vocabulary_generation)
+    if hit:
+        retrieval = Retrieval(**cached["retrieval"])
+    else:
+        retrieval = _retrieve(normalized, question, product, vocabulary_generation)
+        cache.set(
+            key,
+            {"generation": (generation, vocabulary_generation), "retrieval": asdict(retrieval)},
+            settings.ANSWER_CACHE_SECONDS,
+        )
+
+    thresholds, topics = _answer_settings(vocabulary_generation)
+    best = retrieval.candidates[0] if retrieval.candidates else None
+    streak = int(state.get(streak_key) or 0) if streak_key else 0
+    if streak >= settings.ANSWER_FAILURE_STREAK:
+        decision = Decision.FAILURE_STREAK
+    elif best is None:
+        decision = Decision.NO_MATCH
+    elif _human_only(topics, normalized, best):
+        decision = Decision.HUMAN_ONLY_TOPIC
+    elif retrieval.confidence >= threshold_for(thresholds, product.pk if product else None, question.channel):
+        decision = Decision.ANSWERED
+    else:
+        decision = Decision.LOW_CONFIDENCE
+
+    if streak_key and decision in (Decision.LOW_CONFIDENCE, Decision.NO_MATCH):
+        streak = _incr(streak_key)
+        if streak >= settings.ANSWER_FAILURE_STREAK:
+            decision = Decision.FAILURE_STREAK
+    elif streak_key and decision == Decision.ANSWERED and streak:
+        cache.delete(streak_key)
+
+    answered = decision == Decision.ANSWERED
+    query = AnswerQuery.objects.create(
+        question=question.text[:MAX_QUESTION_LENGTH],
+        normalized=normalized[:MAX_QUESTION_LENGTH],
+        product=product,
+        channel=question.channel,
+        product_version=question.product_version,
+        session_id=question.session_id,
+        decision=decision,
+        confidence=retrieval.confidence,
+        article_id=best["article_pk"] if answered else None,
+        version_number=best["version"] if answered else None,
+        top_candidate_id=best["article_pk"] if best else None,
+        cached=hit,
+        api_key=api_key,
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
+    return AnswerResult(
+        query_id=str(query.pk),
+        handoff=not answered,
+        handoff_reason=None if answered else str(decision),
+        confidence=retrieval.confidence,
+        answer={
+            "article_id": best["article_id"],
+            "version": best["version"],
+            "question": best["question"],
+            "text": best["text"],
+        }
+        if answered
+        else None,
+        candidates=[
+            {"article_id": c["article_id"], "question": c["question"], "score": c["score"]}
+            for c in retrieval.candidates
+        ],
+    )
+
+
+def _incr(key: str) -> int:
+    try:
+        value = cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, STREAK_SECONDS)
+        value = cache.incr(key)
+    cache.touch(key, STREAK_SECONDS)
+    return value
+
+
+def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") -> AnswerQuery:
+    """A bot reports whether an answer helped. Unhelpful answers count toward the session's failure streak."""
+    query = AnswerQuery.objects.filter(pk=query_id).first()
+    if query is None:
+        raise NotFound(_("No such answer."))
+    first_time = query.helpful is None
+    AnswerQuery.objects.filter(pk=query.pk).update(
+        helpful=helpful, feedback_comment=comment[:500], feedback_at=timezone.now()
+    )
+    if first_time and not helpful and query.session_id:
+        _incr(f"answers:streak:{query.session_id}")
+    query.refresh_from_db()
+    return query

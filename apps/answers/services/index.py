@@ -1,0 +1,87 @@
+"""Keeping the question index in step with published knowledge.
+
+Each published article version contributes its standard question and similar questions, with
+lexical tokens and an embedding. Versions are immutable, so a version is indexed once; entries of
+versions that are no longer published are removed. Work is claimed under an advisory lock, so two
+workers never index the same version twice, and the task re-enqueues itself while work remains.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
+
+from apps.answers.embedding import get_embedder
+from apps.answers.models import QuestionEntry
+from apps.answers.services.vocabulary import current_vocabulary
+from apps.answers.text import normalize
+from apps.knowledge.models import ArticleVersion, VersionStatus
+
+_LOCK = "hashtext('answers.index')"
+
+
+def remove_unpublished_entries() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM answers_questionentry e USING knowledge_articleversion v "
+            "WHERE v.id = e.version_id AND v.status <> 'published'"
+        )
+        return cursor.rowcount
+
+
+def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
+    """Index up to ``batch_size`` unindexed published versions. Returns (indexed, more_remain)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK})")
+            if not cursor.fetchone()[0]:
+                return 0, True  # another worker is indexing; it re-enqueues if needed
+        remove_unpublished_entries()
+        pending = (
+            ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED)
+            .exclude(Exists(QuestionEntry.objects.filter(version=OuterRef("pk"))))
+            .select_related("article")
+            .prefetch_related("similar_questions")
+            .order_by("pk")[: batch_size + 1]
+        )
+        versions = list(pending)
+        more = len(versions) > batch_size
+        versions = versions[:batch_size]
+        if not versions:
+            return 0, False
+        rows = [
+            (version, text, i == 0)
+            for version in versions
+            for i, text in enumerate([version.standard_question, *(q.text for q in version.similar_questions.all())])
+        ]
+        vocabulary = current_vocabulary()
+        embeddings = get_embedder().passages([normalize(text) for _v, text, _s in rows])
+        QuestionEntry.objects.bulk_create(
+            [
+                QuestionEntry(
+                    version=version,
+                    article_id=version.article_id,
+                    product_id=version.article.product_id,
+                    text=text,
+                    is_standard=is_standard,
+                    lexemes=vocabulary.tokens(text) or ["∅"],
+                    embedding=embedding,
+                )
+                for (version, text, is_standard), embedding in zip(rows, embeddings, strict=True)
+            ],
+            batch_size=1000,
+        )
+        return len(versions), more
+
+
+def refresh_lexemes() -> int:
+    """Recompute every entry's tokens after the vocabulary changed (no re-embedding needed)."""
+    vocabulary = current_vocabulary()
+    updated = 0
+    with transaction.atomic():
+        entries = list(QuestionEntry.objects.only("pk", "text"))
+        for entry in entries:
+            entry.lexemes = vocabulary.tokens(entry.text) or ["∅"]
+        QuestionEntry.objects.bulk_update(entries, ["lexemes"], batch_size=2000)
+        updated = len(entries)
+    return updated

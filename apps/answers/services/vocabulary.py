@@ -1,0 +1,74 @@
+"""The vocabulary (synonyms and dictionary terms) each process compiles once and reuses."""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+from apps.answers.models import Synonym, Term
+from apps.answers.text import Vocabulary, normalize
+from apps.catalog.models import Feature, Product
+
+VOCABULARY_GENERATION_KEY = "answers:vocabulary-generation"
+_state: dict[str, object] = {"generation": None, "vocabulary": None}
+_lock = threading.Lock()
+
+
+def vocabulary_generation() -> int:
+    return int(cache.get(VOCABULARY_GENERATION_KEY) or 0)
+
+
+def vocabulary_changed() -> None:
+    """Editors changed synonyms or terms: every process rebuilds its vocabulary on next use."""
+    try:
+        cache.incr(VOCABULARY_GENERATION_KEY)
+    except ValueError:
+        cache.add(VOCABULARY_GENERATION_KEY, 1, timeout=None) or cache.incr(VOCABULARY_GENERATION_KEY)
+
+
+def build_vocabulary() -> Vocabulary:
+    synonyms: dict[str, str] = {}
+    for synonym in Synonym.objects.all():
+        canonical = normalize(synonym.canonical)
+        for variant in synonym.variants:
+            if normalize(variant) and normalize(variant) != canonical:
+                synonyms[normalize(variant)] = canonical
+    terms = {normalize(t) for t in Term.objects.values_list("text", flat=True)}
+    terms |= {normalize(n) for n in Feature.objects.values_list("name", flat=True)}
+    terms |= {normalize(n) for n in Product.objects.values_list("name", flat=True) if " " not in normalize(n)}
+    return Vocabulary(synonyms=synonyms, terms={t for t in terms if t})
+
+
+def current_vocabulary(generation: int | None = None) -> Vocabulary:
+    """This process's compiled vocabulary, rebuilt when the shared generation moved on."""
+    generation = vocabulary_generation() if generation is None else generation
+    if _state["generation"] != generation or _state["vocabulary"] is None:
+        with _lock:
+            if _state["generation"] != generation or _state["vocabulary"] is None:
+                _state["vocabulary"] = build_vocabulary()
+                _state["generation"] = generation
+    return _state["vocabulary"]  # type: ignore[return-value]
+
+
+def synonym_save(*, canonical: str, variants: list[str]) -> Synonym:
+    """Create or update a synonym group; indexed questions pick it up after commit."""
+    from django.db import transaction
+
+    from apps.core.errors import ValidationFailed
+
+    canonical = canonical.strip()
+    variants = sorted({v.strip() for v in variants if v.strip() and v.strip() != canonical})
+    if not canonical or not variants:
+        raise ValidationFailed(_("A synonym needs a canonical term and at least one variant."))
+    synonym, _created = Synonym.objects.update_or_create(canonical=canonical, defaults={"variants": variants})
+    transaction.on_commit(_vocabulary_committed)
+    return synonym
+
+
+def _vocabulary_committed() -> None:
+    from celery import current_app
+
+    vocabulary_changed()
+    current_app.send_task("answers.refresh_lexemes")

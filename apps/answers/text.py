@@ -1,0 +1,113 @@
+"""Chinese text for retrieval: normalise, apply synonyms, segment.
+
+The same functions prepare indexed questions and incoming questions, so both sides always agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(logging.WARNING)
+
+_t2s = opencc.OpenCC("tw2sp")  # Traditional (incl. Taiwan phrasing: 軟體 → 软件) → Simplified
+# OpenCC keeps 帐 where mainland usage is 账 (账号, 到账): fold the service vocabulary.
+_VARIANTS = {
+    "帐号": "账号",
+    "帐户": "账户",
+    "到帐": "到账",
+    "帐单": "账单",
+    "对帐": "对账",
+    "入帐": "入账",
+    "转帐": "转账",
+    "记帐": "记账",
+    "帐务": "账务",
+    "余额宝": "余额宝",
+}
+_VARIANT_RE = re.compile("|".join(map(re.escape, _VARIANTS)))
+_CJK = re.compile(r"[\u3400-\u9fff]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+# Words that carry no topic: dropping them keeps "怎么办" from matching every "怎么" question.
+STOPWORDS = frozenset(
+    "的 了 吗 呢 啊 呀 吧 哦 哈 嘛 么 是 我 你 他 她 它 我们 你们 请问 请 一下 这个 那个 这 那 就 都 也 还 "
+    "在 和 与 及 或 有 没 没有 能 会 可以 可 要 想 怎么 怎样 如何 什么 为什么 咋 多少 几 吗? 亲 您 好 您好 谢谢 "
+    "一个 一 个 下 上 得 地 着 过 被 把 给 让 啦 哟 嗯 呃 诶 哎 怎么样 怎么办 咋办 为啥 啥 如何是好 到底 现在".split()
+)
+
+
+def normalize(text: str) -> str:
+    """Traditional → Simplified, full-width → half-width (NFKC), lower case, punctuation → space."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _t2s.convert(text).lower()
+    text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
+    cleaned = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text)
+    return " ".join(cleaned.split())
+
+
+@dataclass
+class Vocabulary:
+    """Editor-managed terms and synonyms, compiled for fast use. Rebuilt when editors change them."""
+
+    synonyms: dict[str, str] = field(default_factory=dict)  # variant → canonical, all normalised
+    terms: set[str] = field(default_factory=set)
+    _pattern: re.Pattern | None = None
+    _tokenizer: jieba.Tokenizer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # Canonical terms map to themselves and longer terms are tried first, so "优惠券" is never
+        # rewritten through a shorter variant inside it.
+        self.synonyms = {**{c: c for c in self.synonyms.values()}, **self.synonyms}
+        variants = sorted(self.synonyms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, variants))) if variants else None
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.initialize()
+        for term in self.terms | set(self.synonyms.values()):
+            if term:
+                self._tokenizer.add_word(term, freq=20000)
+
+    def canonical(self, normalized: str) -> str:
+        if self._pattern is None:
+            return normalized
+        return self._pattern.sub(lambda m: self.synonyms[m.group(0)], normalized)
+
+    def words(self, normalized: str) -> list[str]:
+        with self._lock:  # jieba's tokenizer is not thread-safe while it loads
+            return [w for w in self._tokenizer.lcut(normalized) if w.strip()]
+
+    def tokens(self, text: str) -> list[str]:
+        """Lexical tokens: content words, plus character bigrams inside each run of content words
+        (robust to typos and to the segmenter splitting a phrase differently on each side)."""
+        canonical = self.canonical(normalize(text))
+        tokens: dict[str, None] = {}
+        runs: list[str] = [""]
+        for word in self.words(canonical):
+            if word in STOPWORDS or not (_CJK.fullmatch(word) or _ASCII_WORD.fullmatch(word)):
+                runs.append("")
+                continue
+            tokens.setdefault(word, None)
+            if _CJK.fullmatch(word):
+                runs[-1] += word
+            else:
+                runs.append("")
+        for run in runs:
+            for i in range(len(run) - 1):
+                tokens.setdefault(run[i : i + 2], None)
+        return list(tokens)
+
+
+def tsquery(tokens: list[str]) -> str:
+    """An OR query of exact lexemes (no parser: Chinese tokens go in as they are)."""
+    return " | ".join("'" + t.replace("'", "''").replace("\\", "") + "'" for t in tokens)
+
+
+@lru_cache(maxsize=1)
+def empty_vocabulary() -> Vocabulary:
+    return Vocabulary()

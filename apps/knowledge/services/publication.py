@@ -1,0 +1,34 @@
+"""Telling the rest of the portal that what bots may see has changed.
+
+Bots read published knowledge through caches and an index. Every publish, rollback, archive or
+publishing import calls ``published_knowledge_changed()``: it bumps the knowledge generation (cached
+answers carry the generation they were computed at, so they die with it) and asks the answers index
+to pick up new versions.
+"""
+
+from __future__ import annotations
+
+from celery import current_app
+from django.core.cache import cache
+from django.db import transaction
+
+GENERATION_KEY = "knowledge:generation"
+
+
+def knowledge_generation() -> int:
+    return int(cache.get(GENERATION_KEY) or 0)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # first use
+        cache.add(GENERATION_KEY, 1, timeout=None) or cache.incr(GENERATION_KEY)
+
+
+def published_knowledge_changed() -> None:
+    # Bump now and again after commit: a request that read the old generation while this transaction
+    # was open may have cached an answer computed from pre-commit rows; the second bump retires it.
+    _bump()
+    transaction.on_commit(_bump)
+    transaction.on_commit(lambda: current_app.send_task("answers.index_published"))
