@@ -7,7 +7,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format deps migrate messages demo stop clean
+.PHONY: run test bench eval lint format deps migrate messages demo stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,6 @@ stop:
 
 clean: stop
 	rm -rf .data staticfiles
+
+eval: messages
+	.venv/bin/python eval/run_eval.py

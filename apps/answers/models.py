@@ -114,6 +114,7 @@ class QuestionEntry(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=300)
     is_standard = models.BooleanField(default=False)
+    is_answer = models.BooleanField(default=False)  # the answer text as a passage, not a question
     lexemes = ArrayField(models.CharField(max_length=60))  # GIN-indexed as array_to_tsvector(lexemes)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
 
@@ -132,6 +133,19 @@ class QuestionEntry(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class TokenStat(models.Model):
+    """How many index entries contain a token (document frequency), for IDF-weighted lexical scores.
+
+    The row with the empty token holds the number of entries. Rebuilt set-wise after indexing.
+    """
+
+    token = models.CharField(max_length=60, primary_key=True)
+    entries = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.token}: {self.entries}"
 
 
 class Decision(models.TextChoices):

@@ -1,5 +1,5 @@
-"""Hybrid retrieval in one SQL round trip: lexical (tokens, GIN) and semantic (pgvector HNSW) branches,
-fused with reciprocal rank fusion, filtered to what bots may see."""
+"""Hybrid retrieval in one SQL round trip: lexical (tokens, GIN) and semantic (pgvector HNSW) branches
+nominate candidates, every candidate is scored by both, and the scores are fused; filtered to what bots may see."""
 
 from __future__ import annotations
 
@@ -10,41 +10,52 @@ from django.db import connection
 
 from apps.answers.text import tsquery
 
-BRANCH_DEPTH = 40  # candidates each branch contributes before fusion
-RRF_K = 20
+BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
+LEXICAL_WEIGHT = 0.03  # fused = similarity + weight × lexical coverage; tuned by `make eval`
 
 # Only published versions, inside their validity window, applicable to the product version, are
 # joined in at the end: an entry of anything else can never come back, even if the index lags.
 _SQL = """
 WITH sem AS (
-    SELECT e.article_id, e.version_id, e.embedding <=> %(vec)s::vector AS distance
+    SELECT e.version_id
     FROM answers_questionentry e
     WHERE (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
     ORDER BY e.embedding <=> %(vec)s::vector
-    LIMIT %(depth)s
-), sem_best AS (
-    SELECT article_id, version_id, 1 - min(distance) AS similarity,
-           row_number() OVER (ORDER BY min(distance)) AS rank
-    FROM sem GROUP BY article_id, version_id
+    LIMIT %(sem_depth)s
 ), lex AS (
-    SELECT e.article_id, e.version_id,
-           max(ts_rank(array_to_tsvector(e.lexemes), %(tsq)s::tsquery, 1)) AS score
+    SELECT e.version_id
     FROM answers_questionentry e
     WHERE %(tsq)s <> '' AND array_to_tsvector(e.lexemes) @@ %(tsq)s::tsquery
       AND (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
+    ORDER BY ts_rank(array_to_tsvector(e.lexemes), %(tsq)s::tsquery, 1) DESC
+    LIMIT %(lex_depth)s
+), query_tokens AS (
+    -- IDF of each query token: rare tokens (纸尿裤, 价保) count far more than common ones (订单).
+    SELECT t.token, ln((SELECT entries FROM answers_tokenstat WHERE token = '') + 1.0)
+                    - ln(COALESCE(s.entries, 0) + 1.0) + 0.1 AS idf
+    FROM unnest(%(tokens)s::text[]) AS t(token) LEFT JOIN answers_tokenstat s ON s.token = t.token
+), scored AS (
+    -- Every candidate from either branch gets both scores, over all its entries. Lexical: the IDF
+    -- share of the query's tokens the entry contains.
+    SELECT e.article_id, e.version_id,
+           max(1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity,
+           max(CASE WHEN NOT e.is_answer THEN 1 - (e.embedding <=> %(vec)s::vector) END)::float8
+               AS question_similarity,
+           max((SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(e.lexemes))
+               / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
+    FROM answers_questionentry e
+    WHERE e.version_id IN (SELECT version_id FROM sem UNION SELECT version_id FROM lex)
     GROUP BY e.article_id, e.version_id
-    ORDER BY score DESC
-    LIMIT %(depth)s
-), lex_best AS (
-    SELECT article_id, version_id, score, row_number() OVER (ORDER BY score DESC) AS rank FROM lex
 ), fused AS (
-    SELECT COALESCE(s.article_id, l.article_id) AS article_id, COALESCE(s.version_id, l.version_id) AS version_id,
-           (COALESCE(1.0 / (%(rrf_k)s + s.rank), 0) + COALESCE(1.0 / (%(rrf_k)s + l.rank), 0))::float8 AS rrf,
-           s.similarity, s.rank AS sem_rank, l.score AS lex_score, l.rank AS lex_rank
-    FROM sem_best s FULL OUTER JOIN lex_best l ON l.version_id = s.version_id
+    SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share,
+           row_number() OVER (ORDER BY s.similarity DESC) AS sem_rank,
+           row_number() OVER (ORDER BY s.lexical DESC) AS lex_rank
+    FROM scored s
 )
 SELECT f.article_id, f.version_id, a.external_id, v.number, v.standard_question,
-       COALESCE(ca.answer, v.answer) AS text, v.tags, f.rrf, f.similarity, f.sem_rank, f.lex_score, f.lex_rank
+       COALESCE(ca.answer, v.answer) AS text, v.tags,
+       (%(w_sem)s * f.similarity + %(w_lex)s * f.lexical_share)::float8 AS fused,
+       f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity
 FROM fused f
 JOIN knowledge_articleversion v ON v.id = f.version_id AND v.status = 'published'
 JOIN knowledge_article a ON a.id = f.article_id
@@ -53,7 +64,7 @@ WHERE (v.valid_from IS NULL OR v.valid_from <= now())
   AND (v.valid_until IS NULL OR v.valid_until > now())
   AND (%(pv)s::integer[] IS NULL OR v.min_product_version_key IS NULL OR v.min_product_version_key <= %(pv)s::integer[])
   AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL OR v.max_product_version_key >= %(pv)s::integer[])
-ORDER BY f.rrf DESC, f.similarity DESC NULLS LAST
+ORDER BY fused DESC
 LIMIT %(limit)s
 """
 
@@ -67,11 +78,12 @@ class Candidate:
     question: str
     text: str
     tags: list[str]
-    rrf: float
+    fused: float
     similarity: float | None
     sem_rank: int | None
-    lex_score: float | None
+    lex_score: float | None  # IDF-weighted share of the question's tokens found (0..1)
     lex_rank: int | None
+    question_similarity: float | None  # best match among the questions only (not the answer passage)
 
 
 def _vector_literal(vector: np.ndarray) -> str:
@@ -93,15 +105,18 @@ def retrieve(
     params = {
         "vec": _vector_literal(embedding) if use_semantic and embedding is not None else None,
         "tsq": tsquery(tokens) if use_lexical else "",
+        "tokens": tokens if use_lexical else [],
         "product": product_pk,
         "pv": product_version_key,
         "channel": channel or "",
-        "depth": BRANCH_DEPTH if use_semantic and embedding is not None else 0,
-        "rrf_k": RRF_K,
+        "sem_depth": BRANCH_DEPTH if use_semantic and embedding is not None else 0,
+        "lex_depth": BRANCH_DEPTH if use_lexical else 0,
+        "w_sem": 1.0 if use_semantic and embedding is not None else 0.0,
+        "w_lex": (LEXICAL_WEIGHT if use_semantic and embedding is not None else 1.0) if use_lexical else 0.0,
         "limit": limit,
     }
-    if params["vec"] is None:
-        params["vec"] = "[" + ",".join(["0"] * 384) + "]"
+    if params["vec"] is None:  # lexical-only (evaluation): any unit vector keeps the arithmetic finite
+        params["vec"] = "[1" + ",0" * 383 + "]"
     with connection.cursor() as cursor:
         cursor.execute(_SQL, params)
         rows = cursor.fetchall()

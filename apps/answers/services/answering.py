@@ -35,7 +35,7 @@ STREAK_SECONDS = 30 * 60
 # Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
 # by `make eval` (it prints the fit). Features: best cosine similarity, its margin over the next
 # article, whether both branches rank the article first, and the lexical score.
-CALIBRATION = {"bias": -27.0, "similarity": 28.0, "margin": 25.0, "agreement": 1.5, "lexical": 2.0}
+CALIBRATION = {"bias": -62.391, "similarity": 68.897, "margin": -15.404, "agreement": 1.609, "lexical": -2.752}
 
 
 @dataclass
@@ -60,8 +60,8 @@ def confidence_of(candidates: list[Candidate]) -> float:
     if not candidates:
         return 0.0
     best = candidates[0]
-    similarity = best.similarity or 0.0
-    others = [c.similarity for c in candidates[1:] if c.similarity is not None and c.article_pk != best.article_pk]
+    similarity = best.question_similarity or 0.0
+    others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
     margin = similarity - max(others) if others else 0.05
     agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
     lexical = min(best.lex_score or 0.0, 1.0)
@@ -80,7 +80,7 @@ def _score(candidate: Candidate, best: Candidate, confidence: float) -> float:
     # Candidates after the first are scored relative to it, so the list reads as "how likely is this one".
     if candidate is best:
         return confidence
-    ratio = float(candidate.rrf) / float(best.rrf) if best.rrf else 0.0
+    ratio = candidate.fused / best.fused if best.fused else 0.0
     return round(confidence * ratio, 4)
 
 

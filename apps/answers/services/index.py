@@ -8,6 +8,8 @@ workers never index the same version twice, and the task re-enqueues itself whil
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
@@ -20,6 +22,10 @@ from apps.knowledge.models import ArticleVersion, VersionStatus
 _LOCK = "hashtext('answers.index')"
 
 
+def _plain(markdown: str) -> str:
+    return re.sub(r"[*_`#>\[\]()!|-]+", " ", markdown)
+
+
 def remove_unpublished_entries() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -27,6 +33,17 @@ def remove_unpublished_entries() -> int:
             "WHERE v.id = e.version_id AND v.status <> 'published'"
         )
         return cursor.rowcount
+
+
+def refresh_token_stats() -> None:
+    """Recount document frequencies in one statement pair (the table is small: one row per token)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM answers_tokenstat")
+        cursor.execute(
+            "INSERT INTO answers_tokenstat (token, entries) "
+            "SELECT token, count(*) FROM answers_questionentry, unnest(lexemes) AS token GROUP BY token "
+            "UNION ALL SELECT '', count(*) FROM answers_questionentry"
+        )
 
 
 def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
@@ -50,12 +67,16 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
         if not versions:
             return 0, False
         rows = [
-            (version, text, i == 0)
+            (version, text, "standard" if i == 0 else "similar")
             for version in versions
             for i, text in enumerate([version.standard_question, *(q.text for q in version.similar_questions.all())])
         ]
+        # The answer itself is a passage too: customers often ask with the answer's words.
+        rows += [
+            (version, f"{version.standard_question} {_plain(version.answer)}"[:300], "answer") for version in versions
+        ]
         vocabulary = current_vocabulary()
-        embeddings = get_embedder().passages([normalize(text) for _v, text, _s in rows])
+        embeddings = get_embedder().passages([normalize(text) for _v, text, _k in rows])
         QuestionEntry.objects.bulk_create(
             [
                 QuestionEntry(
@@ -63,14 +84,16 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
                     article_id=version.article_id,
                     product_id=version.article.product_id,
                     text=text,
-                    is_standard=is_standard,
+                    is_standard=kind == "standard",
+                    is_answer=kind == "answer",
                     lexemes=vocabulary.tokens(text) or ["∅"],
                     embedding=embedding,
                 )
-                for (version, text, is_standard), embedding in zip(rows, embeddings, strict=True)
+                for (version, text, kind), embedding in zip(rows, embeddings, strict=True)
             ],
             batch_size=1000,
         )
+        refresh_token_stats()
         return len(versions), more
 
 
@@ -83,5 +106,6 @@ def refresh_lexemes() -> int:
         for entry in entries:
             entry.lexemes = vocabulary.tokens(entry.text) or ["∅"]
         QuestionEntry.objects.bulk_update(entries, ["lexemes"], batch_size=2000)
+        refresh_token_stats()
         updated = len(entries)
     return updated
