@@ -129,7 +129,7 @@ def main() -> None:
         y_dev = np.array([correct(r) for r in dev])
         weights = fit_logistic(x_dev, y_dev)
 
-        def confidence(r) -> float:
+        def confidence(r, weights=weights) -> float:
             return 1 / (1 + math.exp(-(weights[0] + np.dot(weights[1:], r["x"]))))
 
         oos_dev = sorted(confidence(r) for r in dev if not r["expected"])
