@@ -30,7 +30,6 @@ from apps.core.versions import version_key
 from apps.knowledge.services.publication import GENERATION_KEY
 
 MAX_QUESTION_LENGTH = 500
-STREAK_SECONDS = 30 * 60
 
 # Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
 # by `make eval` (it prints the fit). Features: best cosine similarity, its margin over the next
@@ -185,10 +184,8 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
     if not normalized:
         raise ValidationFailed(_("The question has no words."), field_errors={"question": [_("Ask a question.")]})
     product = _resolve_product(question.product)
-    streak_key = f"answers:streak:{question.session_id}" if question.session_id else None
     key = _cache_key(normalized, question)
-    keys = [GENERATION_KEY, VOCABULARY_GENERATION_KEY, key] + ([streak_key] if streak_key else [])
-    state = cache.get_many(keys)
+    state = cache.get_many([GENERATION_KEY, VOCABULARY_GENERATION_KEY, key])
     generation = int(state.get(GENERATION_KEY) or 0)
     vocabulary_generation = int(state.get(VOCABULARY_GENERATION_KEY) or 0)
     cached = state.get(key)
@@ -205,7 +202,7 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
 
     thresholds, topics = _answer_settings(vocabulary_generation)
     best = retrieval.candidates[0] if retrieval.candidates else None
-    streak = int(state.get(streak_key) or 0) if streak_key else 0
+    streak = failure_streak(question.session_id) if question.session_id else 0
     if streak >= settings.ANSWER_FAILURE_STREAK:
         decision = Decision.FAILURE_STREAK
     elif best is None:
@@ -216,13 +213,8 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         decision = Decision.ANSWERED
     else:
         decision = Decision.LOW_CONFIDENCE
-
-    if streak_key and decision in (Decision.LOW_CONFIDENCE, Decision.NO_MATCH):
-        streak = _incr(streak_key)
-        if streak >= settings.ANSWER_FAILURE_STREAK:
-            decision = Decision.FAILURE_STREAK
-    elif streak_key and decision == Decision.ANSWERED and streak:
-        cache.delete(streak_key)
+    if decision in FAILURES and streak + 1 >= settings.ANSWER_FAILURE_STREAK:
+        decision = Decision.FAILURE_STREAK
 
     answered = decision == Decision.ANSWERED
     query = AnswerQuery.objects.create(
@@ -261,14 +253,26 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
     )
 
 
-def _incr(key: str) -> int:
-    try:
-        value = cache.incr(key)
-    except ValueError:
-        cache.add(key, 0, STREAK_SECONDS)
-        value = cache.incr(key)
-    cache.touch(key, STREAK_SECONDS)
-    return value
+FAILURES = (Decision.LOW_CONFIDENCE, Decision.NO_MATCH)
+
+
+def failure_streak(session_id: str) -> int:
+    """Failed answers in a row at the end of the session: handoffs for low confidence or no match, and
+    answers the bot reported unhelpful. Once handed off for the streak, the session stays with humans."""
+    recent = (
+        AnswerQuery.objects.filter(session_id=session_id)
+        .order_by("-created_at")
+        .values_list("decision", "helpful")[: settings.ANSWER_FAILURE_STREAK]
+    )
+    streak = 0
+    for decision, helpful in recent:
+        if decision == Decision.FAILURE_STREAK:
+            return settings.ANSWER_FAILURE_STREAK
+        if decision in FAILURES or helpful is False:
+            streak += 1
+        else:
+            break
+    return streak
 
 
 def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") -> AnswerQuery:
@@ -276,11 +280,8 @@ def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") ->
     query = AnswerQuery.objects.filter(pk=query_id).first()
     if query is None:
         raise NotFound(_("No such answer."))
-    first_time = query.helpful is None
     AnswerQuery.objects.filter(pk=query.pk).update(
         helpful=helpful, feedback_comment=comment[:500], feedback_at=timezone.now()
     )
-    if first_time and not helpful and query.session_id:
-        _incr(f"answers:streak:{query.session_id}")
     query.refresh_from_db()
     return query
