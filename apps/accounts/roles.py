@@ -28,6 +28,11 @@ _KNOWLEDGE_READ = [
     "knowledge.view_script",
     "knowledge.view_scriptversion",
     "knowledge.view_staleflag",
+    "answers.view_answerquery",
+    "answers.view_synonym",
+    "answers.view_term",
+    "answers.view_humanonlytopic",
+    "answers.view_answerthreshold",
 ]
 _KNOWLEDGE_WRITE = [
     "knowledge.add_category",
@@ -44,12 +49,23 @@ _KNOWLEDGE_WRITE = [
     "knowledge.import_content",
     "catalog.add_feature",
     "catalog.change_feature",
+    "answers.add_synonym",
+    "answers.change_synonym",
+    "answers.delete_synonym",
+    "answers.add_term",
+    "answers.change_term",
+    "answers.delete_term",
 ]
 _KNOWLEDGE_APPROVE = [
     "knowledge.publish_content",
     "knowledge.archive_content",
     "catalog.add_release",
     "catalog.change_release",
+    "answers.add_humanonlytopic",
+    "answers.change_humanonlytopic",
+    "answers.add_answerthreshold",
+    "answers.change_answerthreshold",
+    "answers.delete_answerthreshold",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -1,0 +1,125 @@
+"""Knowledge gaps: questions bots could not answer well, grouped so editors can close them.
+
+A gap is a handed-off question (low confidence or no match) or an answer marked unhelpful, not yet
+resolved. Similar questions are grouped greedily by the overlap of their lexical tokens.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.answers.models import AnswerQuery, Decision
+from apps.answers.services.vocabulary import current_vocabulary
+from apps.catalog.models import Product
+from apps.core.errors import ValidationFailed
+from apps.knowledge.models import Article, ArticleVersion
+from apps.knowledge.services import workflow
+from apps.knowledge.services.content import ArticleContent
+
+SIMILARITY = 0.5
+MAX_QUERIES = 5000
+
+
+@dataclass
+class GapGroup:
+    key: str  # the id of its first query: stable enough to act on
+    question: str
+    count: int
+    examples: list[str]
+    query_ids: list[str]
+    best_guess: Article | None
+    product: Product | None
+    reasons: list[tuple[str, int]] = field(default_factory=list)  # (reason, count)
+
+
+def open_gap_queries() -> QuerySet[AnswerQuery]:
+    return AnswerQuery.objects.filter(gap_resolved_at__isnull=True).filter(
+        Q(decision__in=[Decision.LOW_CONFIDENCE, Decision.NO_MATCH]) | Q(helpful=False)
+    )
+
+
+def gap_groups(*, limit: int = 100) -> list[GapGroup]:
+    vocabulary = current_vocabulary()
+    queries = list(open_gap_queries().select_related("top_candidate", "product").order_by("-created_at")[:MAX_QUERIES])
+    groups: list[tuple[set[str], list[AnswerQuery]]] = []
+    for query in queries:
+        tokens = set(vocabulary.tokens(query.normalized)) or {query.normalized}
+        for group_tokens, members in groups:
+            overlap = len(tokens & group_tokens) / len(tokens | group_tokens)
+            if overlap >= SIMILARITY:
+                members.append(query)
+                group_tokens |= tokens
+                break
+        else:
+            groups.append((tokens, [query]))
+    result = []
+    for _tokens, members in groups:
+        questions = Counter(m.question for m in members)
+        guesses = Counter(m.top_candidate for m in members if m.top_candidate)
+        products = Counter(m.product for m in members if m.product)
+        result.append(
+            GapGroup(
+                key=str(members[0].pk),
+                question=questions.most_common(1)[0][0],
+                count=len(members),
+                examples=[q for q, _n in questions.most_common(5)],
+                query_ids=[str(m.pk) for m in members],
+                best_guess=guesses.most_common(1)[0][0] if guesses else None,
+                product=products.most_common(1)[0][0] if products else None,
+                reasons=Counter("unhelpful" if m.helpful is False else m.decision for m in members).most_common(),
+            )
+        )
+    result.sort(key=lambda g: g.count, reverse=True)
+    return result[:limit]
+
+
+def _group(key: str) -> GapGroup:
+    group = next((g for g in gap_groups(limit=10**6) if key in g.query_ids), None)
+    if group is None:
+        raise ValidationFailed(_("This gap was resolved in the meantime."))
+    return group
+
+
+@transaction.atomic
+def gap_create_draft(*, key: str, product: Product, by) -> ArticleVersion:
+    """A new draft article whose standard question is the group's most asked, the rest similar questions."""
+    group = _group(key)
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    version = workflow.article_create(
+        external_id=f"gap-{stamp}-{group.key[:8]}",
+        product=product,
+        by=by,
+        content=ArticleContent(
+            standard_question=group.question[:300],
+            similar_questions=group.examples[1:],
+            answer=_("(Write the answer.)"),
+        ),
+    )
+    AnswerQuery.objects.filter(pk__in=group.query_ids).update(gap_resolved_at=timezone.now())
+    return version
+
+
+@transaction.atomic
+def gap_add_as_similar(*, key: str, article: Article, by) -> ArticleVersion:
+    """A new draft version of ``article`` with the group's questions added as similar questions."""
+    group = _group(key)
+    latest = article.versions.order_by("-number").first()
+    if latest is None:
+        raise ValidationFailed(_("The article has no version to extend."))
+    content = workflow.content_of(latest)
+    content.similar_questions = [*content.similar_questions, *group.examples]
+    version = workflow.version_create(
+        item=article,
+        base_number=latest.number,
+        content=content,
+        by=by,
+        change_note=_("Similar questions from knowledge gaps"),
+    )
+    AnswerQuery.objects.filter(pk__in=group.query_ids).update(gap_resolved_at=timezone.now())
+    return version

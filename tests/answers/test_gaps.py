@@ -1,0 +1,71 @@
+"""Knowledge gaps: unanswered questions grouped for editors, one click from new knowledge."""
+
+import pytest
+
+from apps.answers.gaps import gap_groups
+from apps.answers.models import AnswerQuery
+from apps.knowledge.models import Article, VersionStatus
+from tests.factories import ProductFactory, editor, published_article
+
+pytestmark = pytest.mark.django_db
+
+
+def gap(question: str, **extra) -> AnswerQuery:
+    return AnswerQuery.objects.create(
+        question=question, normalized=question, decision="low_confidence", confidence=0.1, latency_ms=10, **extra
+    )
+
+
+@pytest.fixture
+def gaps():
+    mall = ProductFactory(slug="mall-app")
+    for text in ("门店几点开门", "门店几点开门", "你们门店几点开门呀", "直播间抽奖怎么参加"):
+        gap(text, product=mall)
+    AnswerQuery.objects.create(
+        question="退款多久到账",
+        normalized="退款多久到账",
+        decision="answered",
+        confidence=0.9,
+        latency_ms=10,
+        helpful=True,
+    )
+    return mall
+
+
+def test_similar_unanswered_questions_are_grouped_with_counts(gaps):
+    groups = gap_groups()
+    assert [(g.question, g.count) for g in groups] == [("门店几点开门", 3), ("直播间抽奖怎么参加", 1)]
+    assert groups[0].examples == ["门店几点开门", "你们门店几点开门呀"]
+
+
+def test_create_draft_from_a_gap(client, gaps):
+    client.force_login(editor())
+    group = gap_groups()[0]
+    response = client.post(f"/admin/answers/answerquery/gaps/{group.key}/draft/", {"product": gaps.pk})
+    article = Article.objects.get(external_id__startswith="gap-")
+    assert response.status_code == 302 and response["Location"].endswith(f"/article/{article.pk}/edit/")
+    version = article.versions.get()
+    assert (version.standard_question, version.status) == ("门店几点开门", VersionStatus.DRAFT)
+    assert [q.text for q in version.similar_questions.all()] == ["你们门店几点开门呀"]
+    assert [g.question for g in gap_groups()] == ["直播间抽奖怎么参加"]
+
+
+def test_add_a_gap_as_similar_questions_to_an_article(client, gaps):
+    article = published_article(product=gaps, external_id="mall-store-001", standard_question="门店营业时间？").article
+    client.force_login(editor())
+    group = gap_groups()[0]
+    client.post(f"/admin/answers/answerquery/gaps/{group.key}/similar/", {"article": "mall-store-001"})
+    draft = article.versions.get(number=2)
+    assert draft.status == VersionStatus.DRAFT
+    assert {"门店几点开门", "你们门店几点开门呀"} <= {q.text for q in draft.similar_questions.all()}
+
+
+def test_the_gaps_page_renders_and_agents_cannot_act(client, gaps):
+    from apps.accounts import roles
+    from tests.factories import UserFactory
+
+    client.force_login(editor())
+    assert "门店几点开门" in client.get("/admin/answers/answerquery/gaps/").content.decode()
+    client.force_login(UserFactory(role=roles.AGENT))
+    group = gap_groups()[0]
+    assert client.post(f"/admin/answers/answerquery/gaps/{group.key}/draft/", {"product": gaps.pk}).status_code == 403
