@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from apps.core.api.views import PingApi
+
 urlpatterns = [
+    path("ping/", PingApi.as_view(), name="api-ping"),
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.knowledge.api.urls")),
     path("", include("apps.answers.api.urls")),

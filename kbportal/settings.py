@@ -131,6 +131,9 @@ if DATABASE_URL:
         raise ImproperlyConfigured("DATABASE_URL must point to PostgreSQL (postgres://…) with pgvector installed.")
 else:
     _default_db = embedded.postgres_database(os.environ.get("KBPORTAL_DB_NAME", "kbportal"))
+# Persistent connections: no connect/auth per request on the bots' hot path.
+_default_db.setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
+_default_db["CONN_HEALTH_CHECKS"] = True
 # A test run's Celery worker is pointed at the test database by name.
 if os.environ.get("KBPORTAL_DB_NAME_OVERRIDE"):
     _default_db["NAME"] = os.environ["KBPORTAL_DB_NAME_OVERRIDE"]

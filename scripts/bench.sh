@@ -6,3 +6,4 @@ export KBPORTAL_DB_NAME=${KBPORTAL_DB_NAME:-kbportal_bench}
 cd benchmarks
 ../.venv/bin/python bench_import.py "${IMPORT_N:-10000}"
 ../.venv/bin/python bench_stale.py "${STALE_N:-100000}"
+../.venv/bin/python bench_answers.py "${ANSWERS_N:-10000}" "${ANSWERS_REQUESTS:-240}"
