@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func
@@ -115,13 +116,17 @@ class QuestionEntry(models.Model):
     text = models.CharField(max_length=300)
     is_standard = models.BooleanField(default=False)
     is_answer = models.BooleanField(default=False)  # the answer text as a passage, not a question
-    lexemes = ArrayField(models.CharField(max_length=60))  # GIN-indexed as array_to_tsvector(lexemes)
+    lexemes = ArrayField(models.CharField(max_length=60))
+    # The same tokens as a tsvector, kept by PostgreSQL, for the GIN-indexed lexical branch.
+    lexeme_vector = models.GeneratedField(
+        expression=Func(F("lexemes"), function="array_to_tsvector"), output_field=SearchVectorField(), db_persist=True
+    )
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
 
     class Meta:
         indexes = [
             models.Index(fields=["version"], name="question_entry_version_idx"),
-            GinIndex(Func(F("lexemes"), function="array_to_tsvector"), name="question_entry_lexemes_gin"),
+            GinIndex(fields=["lexeme_vector"], name="question_entry_lexemes_gin"),
             HnswIndex(
                 name="question_entry_embedding_hnsw",
                 fields=["embedding"],

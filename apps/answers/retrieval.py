@@ -8,15 +8,23 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from apps.answers.text import tsquery
-
 BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
+LEXICAL_NOMINATING_TOKENS = 4
 LEXICAL_WEIGHT = 0.03  # fused = similarity + weight × lexical coverage; tuned by `make eval`
 
 # Only published versions, inside their validity window, applicable to the product version, are
 # joined in at the end: an entry of anything else can never come back, even if the index lags.
 _SQL = """
-WITH sem AS (
+WITH query_tokens AS (
+    -- IDF of each query token: rare tokens (纸尿裤, 价保) count far more than common ones (订单).
+    SELECT t.token, ln((SELECT entries FROM answers_tokenstat WHERE token = '') + 1.0)
+                    - ln(COALESCE(s.entries, 0) + 1.0) + 0.1 AS idf, s.entries IS NOT NULL AS known
+    FROM unnest(%(tokens)s::text[]) AS t(token) LEFT JOIN answers_tokenstat s ON s.token = t.token
+), nominating AS (
+    -- The lexical branch nominates by the rarest known tokens only: common ones would match thousands.
+    SELECT string_agg(quote_literal(token), ' | ')::tsquery AS q
+    FROM (SELECT token FROM query_tokens WHERE known ORDER BY idf DESC LIMIT %(lex_tokens)s) rare
+), sem AS (
     SELECT e.version_id
     FROM answers_questionentry e
     WHERE (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
@@ -24,16 +32,11 @@ WITH sem AS (
     LIMIT %(sem_depth)s
 ), lex AS (
     SELECT e.version_id
-    FROM answers_questionentry e
-    WHERE %(tsq)s <> '' AND array_to_tsvector(e.lexemes) @@ %(tsq)s::tsquery
+    FROM answers_questionentry e, nominating n
+    WHERE n.q IS NOT NULL AND e.lexeme_vector @@ n.q
       AND (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
-    ORDER BY ts_rank(array_to_tsvector(e.lexemes), %(tsq)s::tsquery, 1) DESC
+    ORDER BY ts_rank(e.lexeme_vector, n.q, 1) DESC
     LIMIT %(lex_depth)s
-), query_tokens AS (
-    -- IDF of each query token: rare tokens (纸尿裤, 价保) count far more than common ones (订单).
-    SELECT t.token, ln((SELECT entries FROM answers_tokenstat WHERE token = '') + 1.0)
-                    - ln(COALESCE(s.entries, 0) + 1.0) + 0.1 AS idf
-    FROM unnest(%(tokens)s::text[]) AS t(token) LEFT JOIN answers_tokenstat s ON s.token = t.token
 ), scored AS (
     -- Every candidate from either branch gets both scores, over all its entries. Lexical: the IDF
     -- share of the query's tokens the entry contains.
@@ -104,8 +107,8 @@ def retrieve(
     """Best articles for the question, fused from both branches (either can be switched off for evaluation)."""
     params = {
         "vec": _vector_literal(embedding) if use_semantic and embedding is not None else None,
-        "tsq": tsquery(tokens) if use_lexical else "",
         "tokens": tokens if use_lexical else [],
+        "lex_tokens": LEXICAL_NOMINATING_TOKENS,
         "product": product_pk,
         "pv": product_version_key,
         "channel": channel or "",

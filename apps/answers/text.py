@@ -103,11 +103,6 @@ class Vocabulary:
         return list(tokens)
 
 
-def tsquery(tokens: list[str]) -> str:
-    """An OR query of exact lexemes (no parser: Chinese tokens go in as they are)."""
-    return " | ".join("'" + t.replace("'", "''").replace("\\", "") + "'" for t in tokens)
-
-
 @lru_cache(maxsize=1)
 def empty_vocabulary() -> Vocabulary:
     return Vocabulary()
