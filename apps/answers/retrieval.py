@@ -9,11 +9,9 @@ import numpy as np
 from django.db import connection
 
 BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
-LEXICAL_NOMINATING_TOKENS = 4
+LEXICAL_NOMINATING_TOKENS = 3
 LEXICAL_WEIGHT = 0.03  # fused = similarity + weight × lexical coverage; tuned by `make eval`
 
-# Only published versions, inside their validity window, applicable to the product version, are
-# joined in at the end: an entry of anything else can never come back, even if the index lags.
 _SQL = """
 WITH query_tokens AS (
     -- IDF of each query token: rare tokens (纸尿裤, 价保) count far more than common ones (订单).
@@ -37,38 +35,47 @@ WITH query_tokens AS (
       AND (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
     ORDER BY ts_rank(e.lexeme_vector, n.q, 1) DESC
     LIMIT %(lex_depth)s
+), eligible AS MATERIALIZED (
+    -- Only published versions, inside their validity window, applicable to the product version:
+    -- an index entry of anything else can never come back, even if the index lags behind.
+    SELECT v.id, v.article_id, v.number, v.standard_question, v.answer, v.tags
+    FROM knowledge_articleversion v
+    WHERE v.id IN (SELECT version_id FROM sem UNION SELECT version_id FROM lex)
+      AND v.status = 'published'
+      AND (v.valid_from IS NULL OR v.valid_from <= now())
+      AND (v.valid_until IS NULL OR v.valid_until > now())
+      AND (%(pv)s::integer[] IS NULL OR v.min_product_version_key IS NULL
+           OR v.min_product_version_key <= %(pv)s::integer[])
+      AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL
+           OR v.max_product_version_key >= %(pv)s::integer[])
 ), scored AS (
     -- Every candidate from either branch gets both scores, over all its entries. Lexical: the IDF
     -- share of the query's tokens the entry contains.
-    SELECT e.article_id, e.version_id,
+    SELECT e.version_id,
            max(1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity,
            max(CASE WHEN NOT e.is_answer THEN 1 - (e.embedding <=> %(vec)s::vector) END)::float8
                AS question_similarity,
            max((SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(e.lexemes))
                / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
     FROM answers_questionentry e
-    WHERE e.version_id IN (SELECT version_id FROM sem UNION SELECT version_id FROM lex)
-    GROUP BY e.article_id, e.version_id
+    WHERE e.version_id IN (SELECT id FROM eligible)
+    GROUP BY e.version_id
 ), fused AS (
     SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share,
            row_number() OVER (ORDER BY s.similarity DESC) AS sem_rank,
-           row_number() OVER (ORDER BY s.lexical DESC) AS lex_rank
+           row_number() OVER (ORDER BY s.lexical DESC) AS lex_rank,
+           (%(w_sem)s * s.similarity + %(w_lex)s * COALESCE(s.lexical, 0))::float8 AS fused
     FROM scored s
+    ORDER BY fused DESC
+    LIMIT %(limit)s
 )
-SELECT f.article_id, f.version_id, a.external_id, v.number, v.standard_question,
-       COALESCE(ca.answer, v.answer) AS text, v.tags,
-       (%(w_sem)s * f.similarity + %(w_lex)s * f.lexical_share)::float8 AS fused,
-       f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity
-FROM fused f
-JOIN knowledge_articleversion v ON v.id = f.version_id AND v.status = 'published'
-JOIN knowledge_article a ON a.id = f.article_id
-LEFT JOIN knowledge_channelanswer ca ON ca.version_id = v.id AND ca.channel = %(channel)s
-WHERE (v.valid_from IS NULL OR v.valid_from <= now())
-  AND (v.valid_until IS NULL OR v.valid_until > now())
-  AND (%(pv)s::integer[] IS NULL OR v.min_product_version_key IS NULL OR v.min_product_version_key <= %(pv)s::integer[])
-  AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL OR v.max_product_version_key >= %(pv)s::integer[])
-ORDER BY fused DESC
-LIMIT %(limit)s
+SELECT v.article_id, v.id, (SELECT external_id FROM knowledge_article WHERE id = v.article_id), v.number,
+       v.standard_question,
+       COALESCE((SELECT answer FROM knowledge_channelanswer WHERE version_id = v.id AND channel = %(channel)s),
+                v.answer) AS text,
+       v.tags, f.fused, f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity
+FROM fused f JOIN eligible v ON v.id = f.version_id
+ORDER BY f.fused DESC
 """
 
 
