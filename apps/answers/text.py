@@ -10,7 +10,6 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import jieba
 import opencc
@@ -29,7 +28,6 @@ _VARIANTS = {
     "转帐": "转账",
     "记帐": "记账",
     "帐务": "账务",
-    "余额宝": "余额宝",
 }
 _VARIANT_RE = re.compile("|".join(map(re.escape, _VARIANTS)))
 _CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -101,8 +99,3 @@ class Vocabulary:
             for i in range(len(run) - 1):
                 tokens.setdefault(run[i : i + 2], None)
         return list(tokens)
-
-
-@lru_cache(maxsize=1)
-def empty_vocabulary() -> Vocabulary:
-    return Vocabulary()
