@@ -10,18 +10,25 @@ from django.db import connection
 
 BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
 LEXICAL_NOMINATING_TOKENS = 3
+LEXICAL_NOMINATING_MIN_CAP = 50  # a nominating token is in at most this many entries …
+LEXICAL_NOMINATING_SHARE = 0.002  # … or this share of the index, whichever is larger
 LEXICAL_WEIGHT = 0.03  # fused = similarity + weight × lexical coverage; tuned by `make eval`
 
 _SQL = """
-WITH query_tokens AS (
+WITH total AS (
+    SELECT COALESCE((SELECT entries FROM answers_tokenstat WHERE token = ''), 0) AS entries
+), query_tokens AS (
     -- IDF of each query token: rare tokens (纸尿裤, 价保) count far more than common ones (订单).
-    SELECT t.token, ln((SELECT entries FROM answers_tokenstat WHERE token = '') + 1.0)
-                    - ln(COALESCE(s.entries, 0) + 1.0) + 0.1 AS idf, s.entries IS NOT NULL AS known
-    FROM unnest(%(tokens)s::text[]) AS t(token) LEFT JOIN answers_tokenstat s ON s.token = t.token
+    SELECT t.token, ln(total.entries + 1.0) - ln(COALESCE(s.entries, 0) + 1.0) + 0.1 AS idf,
+           s.entries AS entries
+    FROM total, unnest(%(tokens)s::text[]) AS t(token) LEFT JOIN answers_tokenstat s ON s.token = t.token
 ), nominating AS (
-    -- The lexical branch nominates by the rarest known tokens only: common ones would match thousands.
+    -- The lexical branch nominates by the rarest informative tokens only: a token found in more than
+    -- a sliver of the index would match thousands of entries, and the semantic branch covers it anyway.
     SELECT string_agg(quote_literal(token), ' | ')::tsquery AS q
-    FROM (SELECT token FROM query_tokens WHERE known ORDER BY idf DESC LIMIT %(lex_tokens)s) rare
+    FROM (SELECT token FROM query_tokens, total
+          WHERE query_tokens.entries <= GREATEST(%(lex_min_cap)s, total.entries * %(lex_share)s)
+          ORDER BY idf DESC LIMIT %(lex_tokens)s) rare
 ), sem AS (
     SELECT e.version_id
     FROM answers_questionentry e
@@ -116,6 +123,8 @@ def retrieve(
         "vec": _vector_literal(embedding) if use_semantic and embedding is not None else None,
         "tokens": tokens if use_lexical else [],
         "lex_tokens": LEXICAL_NOMINATING_TOKENS,
+        "lex_min_cap": LEXICAL_NOMINATING_MIN_CAP,
+        "lex_share": LEXICAL_NOMINATING_SHARE,
         "product": product_pk,
         "pv": product_version_key,
         "channel": channel or "",
