@@ -14,11 +14,18 @@ from apps.answers.services.index import index_published, refresh_lexemes
     retry_backoff=True,
     max_retries=5,
 )
-def index_published_task(self) -> int:
-    """Index a batch of newly published versions; enqueue the next batch while work remains."""
-    indexed, more = index_published()
-    if more:
-        index_published_task.apply_async(countdown=1 if indexed == 0 else 0)
+def index_published_task(self, retry_if_busy: bool = True) -> int:
+    """Index a batch of newly published versions; enqueue the next batch while work remains.
+
+    If another worker holds the index lock, try once more a little later (that worker may have read
+    the pending versions before this task's publish committed), then stop: no task loops on the lock.
+    """
+    indexed, more, busy = index_published()
+    if busy:
+        if retry_if_busy:
+            index_published_task.apply_async(kwargs={"retry_if_busy": False}, countdown=5)
+    elif more:
+        index_published_task.delay()
     return indexed
 
 

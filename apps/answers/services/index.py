@@ -46,13 +46,16 @@ def refresh_token_stats() -> None:
         )
 
 
-def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
-    """Index up to ``batch_size`` unindexed published versions. Returns (indexed, more_remain)."""
+def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
+    """Index up to ``batch_size`` unindexed published versions.
+
+    Returns (indexed, more_remain, busy): ``busy`` when another worker holds the index lock.
+    """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK})")
             if not cursor.fetchone()[0]:
-                return 0, True  # another worker is indexing; it re-enqueues if needed
+                return 0, False, True
         remove_unpublished_entries()
         pending = (
             ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED)
@@ -65,7 +68,7 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
         more = len(versions) > batch_size
         versions = versions[:batch_size]
         if not versions:
-            return 0, False
+            return 0, False, False
         rows = [
             (version, text, "standard" if i == 0 else "similar")
             for version in versions
@@ -94,7 +97,7 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool]:
             batch_size=1000,
         )
         refresh_token_stats()
-        return len(versions), more
+        return len(versions), more, False
 
 
 def refresh_lexemes() -> int:
