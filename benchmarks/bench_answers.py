@@ -40,6 +40,7 @@ def build_corpus() -> None:
 
     from apps.answers.services.index import refresh_token_stats
     from apps.answers.services.vocabulary import current_vocabulary
+    from apps.answers.text import normalize
     from apps.knowledge.services.imports import import_articles, read_jsonl
 
     lines = []
@@ -72,7 +73,7 @@ def build_corpus() -> None:
         rows = cursor.fetchall()
         with cursor.cursor.copy(
             "COPY answers_questionentry (version_id, article_id, product_id, text, is_standard, is_answer, lexemes, "
-            "embedding) FROM STDIN"
+            "embedded_text, embedding) FROM STDIN"
         ) as copy:
             for version_id, article_id, product_id, standard, similar in rows:
                 for i, text in enumerate([standard, *similar]):
@@ -85,6 +86,7 @@ def build_corpus() -> None:
                             i == 0,
                             False,
                             vocabulary.tokens(text) or ["∅"],
+                            vocabulary.canonical(normalize(text)),
                             placeholder,
                         )
                     )

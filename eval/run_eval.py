@@ -94,7 +94,7 @@ def main() -> None:
     products = dict(Product.objects.values_list("slug", "pk"))
     vocabulary = current_vocabulary()
     normalized = [normalize(q["question"]) for q in questions]
-    embeddings = get_embedder().queries(normalized)
+    embeddings = get_embedder().queries([vocabulary.canonical(text) for text in normalized])
 
     results: dict[str, list[dict]] = {mode: [] for mode in MODES}
     for q, text, embedding in zip(questions, normalized, embeddings, strict=True):

@@ -116,6 +116,7 @@ class QuestionEntry(models.Model):
     text = models.CharField(max_length=300)
     is_standard = models.BooleanField(default=False)
     is_answer = models.BooleanField(default=False)  # the answer text as a passage, not a question
+    embedded_text = models.CharField(max_length=300, default="")  # normalised, synonyms folded
     lexemes = ArrayField(models.CharField(max_length=60))
     # The same tokens as a tsvector, kept by PostgreSQL, for the GIN-indexed lexical branch.
     lexeme_vector = models.GeneratedField(

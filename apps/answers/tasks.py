@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from apps.answers.services.index import index_published, refresh_lexemes
+from apps.answers.services.index import index_published, refresh_vocabulary
 
 
 @shared_task(
@@ -29,6 +29,6 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
     return indexed
 
 
-@shared_task(name="answers.refresh_lexemes", acks_late=True)
-def refresh_lexemes_task() -> int:
-    return refresh_lexemes()
+@shared_task(name="answers.refresh_vocabulary", acks_late=True)
+def refresh_vocabulary_task() -> int:
+    return refresh_vocabulary()

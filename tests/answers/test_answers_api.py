@@ -87,12 +87,12 @@ def test_traditional_chinese_and_full_width_input_are_understood(bot, knowledge,
 
 
 def test_synonyms_from_the_admin_expand_questions(bot, knowledge):
-    from apps.answers.services.index import refresh_lexemes
+    from apps.answers.services.index import refresh_vocabulary
     from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 
     synonym_save(canonical="纸尿裤", variants=["尿不湿"])
     vocabulary_changed()
-    refresh_lexemes()
+    refresh_vocabulary()
     body = ask(bot, question="尿不湿尺码不对").json()
     assert body["candidates"][0]["article_id"] == "mall-size-001"
 

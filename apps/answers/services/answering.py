@@ -35,7 +35,7 @@ MAX_QUESTION_LENGTH = 500
 # Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
 # by `make eval` (it prints the fit). Features: best cosine similarity, its margin over the next
 # article, whether both branches rank the article first, and the lexical score.
-CALIBRATION = {"bias": -61.564, "similarity": 67.92, "margin": -10.374, "agreement": 1.733, "lexical": -2.785}
+CALIBRATION = {"bias": -61.927, "similarity": 68.236, "margin": -9.199, "agreement": 1.724, "lexical": -2.278}
 
 
 @dataclass
@@ -151,7 +151,7 @@ def _cache_key(normalized: str, question: Question) -> str:
 def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
     vocabulary = current_vocabulary(vocabulary_generation)
     tokens = vocabulary.tokens(normalized)
-    embedding = get_embedder().queries([normalized])[0]
+    embedding = get_embedder().queries([vocabulary.canonical(normalized)])[0]
     candidates = retrieve(
         embedding=embedding,
         tokens=tokens,

@@ -79,7 +79,9 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
             (version, f"{version.standard_question} {_plain(version.answer)}"[:300], "answer") for version in versions
         ]
         vocabulary = current_vocabulary()
-        embeddings = get_embedder().passages([normalize(text) for _v, text, _k in rows])
+        # Synonyms are folded before embedding too, on both sides: 尿不湿 and 纸尿裤 embed the same.
+        embedded = [vocabulary.canonical(normalize(text))[:300] for _v, text, _k in rows]
+        embeddings = get_embedder().passages(embedded)
         QuestionEntry.objects.bulk_create(
             [
                 QuestionEntry(
@@ -90,9 +92,10 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
                     is_standard=kind == "standard",
                     is_answer=kind == "answer",
                     lexemes=vocabulary.tokens(text) or ["∅"],
+                    embedded_text=embedded_text,
                     embedding=embedding,
                 )
-                for (version, text, kind), embedding in zip(rows, embeddings, strict=True)
+                for (version, text, kind), embedded_text, embedding in zip(rows, embedded, embeddings, strict=True)
             ],
             batch_size=1000,
         )
@@ -100,15 +103,24 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
         return len(versions), more, False
 
 
-def refresh_lexemes() -> int:
-    """Recompute every entry's tokens after the vocabulary changed (no re-embedding needed)."""
+def refresh_vocabulary() -> int:
+    """After editors changed synonyms or terms: recompute every entry's tokens, and re-embed the
+    entries whose synonym-folded text changed. Returns how many entries were re-embedded."""
     vocabulary = current_vocabulary()
-    updated = 0
     with transaction.atomic():
-        entries = list(QuestionEntry.objects.only("pk", "text"))
+        entries = list(QuestionEntry.objects.only("pk", "text", "embedded_text"))
+        changed = []
         for entry in entries:
             entry.lexemes = vocabulary.tokens(entry.text) or ["∅"]
+            folded = vocabulary.canonical(normalize(entry.text))[:300]
+            if folded != entry.embedded_text:
+                entry.embedded_text = folded
+                changed.append(entry)
+        for start in range(0, len(changed), 256):
+            batch = changed[start : start + 256]
+            for entry, embedding in zip(batch, get_embedder().passages([e.embedded_text for e in batch]), strict=True):
+                entry.embedding = embedding
         QuestionEntry.objects.bulk_update(entries, ["lexemes"], batch_size=2000)
+        QuestionEntry.objects.bulk_update(changed, ["embedded_text", "embedding"], batch_size=500)
         refresh_token_stats()
-        updated = len(entries)
-    return updated
+    return len(changed)

@@ -71,4 +71,4 @@ def _vocabulary_committed() -> None:
     from celery import current_app
 
     vocabulary_changed()
-    current_app.send_task("answers.refresh_lexemes")
+    current_app.send_task("answers.refresh_vocabulary")
