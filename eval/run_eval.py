@@ -57,7 +57,7 @@ def prepare() -> None:
 
 def features(mode: str, candidates) -> list[float]:
     if not candidates:
-        return [0.0, 0.0, 0.0, 0.0]
+        return [0.0, 0.0, 0.0, 0.0, 0.0]
     best = candidates[0]
     similarity = best.question_similarity or 0.0
     others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
@@ -67,11 +67,12 @@ def features(mode: str, candidates) -> list[float]:
     lex_margin = lexical - min(max(lex_others), 1.0) if lex_others else lexical
     # The hybrid features are exactly those of apps.answers.services.answering.confidence_of.
     agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
+    coverage = best.coverage or 0.0
     if mode == "lexical":
-        return [lexical, lex_margin, 0.0, 0.0]
+        return [lexical, lex_margin, 0.0, 0.0, coverage]
     if mode == "semantic":
-        return [similarity, margin, 0.0, 0.0]
-    return [similarity, margin, agreement, lexical]
+        return [similarity, margin, 0.0, 0.0, 0.0]
+    return [similarity, margin, agreement, lexical, coverage]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 20000) -> np.ndarray:
@@ -146,7 +147,18 @@ def main() -> None:
         for kind in sorted({r["kind"] for r in in_held}):
             subset = [r for r in in_held if r["kind"] == kind]
             by_kind[kind] = sum(correct(r) for r in subset) / len(subset)
+        curve = []
+        for t in (0.3, 0.5, 0.7, 0.8, 0.9, threshold):
+            curve.append(
+                (
+                    t,
+                    sum(1 for r in in_held if confidence(r) >= t and correct(r)) / len(in_held),
+                    sum(1 for r in in_held if confidence(r) >= t and not correct(r)) / len(in_held),
+                    sum(1 for r in oos_held if confidence(r) < t) / len(oos_held),
+                )
+            )
         report[mode] = {
+            "curve": curve,
             "top1": top1,
             "top3": top3,
             "answered_correctly": answered_right,
@@ -163,8 +175,12 @@ def main() -> None:
             f"{handed_off:24.1%} {threshold:10.3f}"
         )
     print(f"(held-out: {report['hybrid']['n_in']} in-scope, {report['hybrid']['n_oos']} out-of-scope questions)")
+    print(
+        "hybrid trade-off on held-out (threshold: answered correctly / answered wrongly / out-of-scope handed off): "
+        + "; ".join(f"{t:.2f}: {a:.0%} / {w:.0%} / {h:.0%}" for t, a, w, h in report["hybrid"]["curve"])
+    )
     print("hybrid top-1 by kind: " + ", ".join(f"{k} {v:.0%}" for k, v in report["hybrid"]["top1_by_kind"].items()))
-    names = ["bias", "similarity", "margin", "agreement", "lexical"]
+    names = ["bias", "similarity", "margin", "agreement", "lexical", "coverage"]
     print(
         "hybrid calibration (paste into apps/answers/services/answering.py CALIBRATION): "
         + json.dumps({n: round(w, 3) for n, w in zip(names, report["hybrid"]["weights"], strict=True)})
