@@ -57,7 +57,7 @@ def prepare() -> None:
 
 def features(mode: str, candidates) -> list[float]:
     if not candidates:
-        return [0.0, 0.0, 0.0, 0.0, 0.0]
+        return [0.0, 0.0, 0.0, 0.0]
     best = candidates[0]
     similarity = best.question_similarity or 0.0
     others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
@@ -67,12 +67,11 @@ def features(mode: str, candidates) -> list[float]:
     lex_margin = lexical - min(max(lex_others), 1.0) if lex_others else lexical
     # The hybrid features are exactly those of apps.answers.services.answering.confidence_of.
     agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
-    coverage = best.coverage or 0.0
     if mode == "lexical":
-        return [lexical, lex_margin, 0.0, 0.0, coverage]
+        return [lexical, lex_margin, 0.0, 0.0]
     if mode == "semantic":
-        return [similarity, margin, 0.0, 0.0, 0.0]
-    return [similarity, margin, agreement, lexical, coverage]
+        return [similarity, margin, 0.0, 0.0]
+    return [similarity, margin, agreement, lexical]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 20000) -> np.ndarray:
@@ -180,7 +179,7 @@ def main() -> None:
         + "; ".join(f"{t:.2f}: {a:.0%} / {w:.0%} / {h:.0%}" for t, a, w, h in report["hybrid"]["curve"])
     )
     print("hybrid top-1 by kind: " + ", ".join(f"{k} {v:.0%}" for k, v in report["hybrid"]["top1_by_kind"].items()))
-    names = ["bias", "similarity", "margin", "agreement", "lexical", "coverage"]
+    names = ["bias", "similarity", "margin", "agreement", "lexical"]
     print(
         "hybrid calibration (paste into apps/answers/services/answering.py CALIBRATION): "
         + json.dumps({n: round(w, 3) for n, w in zip(names, report["hybrid"]["weights"], strict=True)})

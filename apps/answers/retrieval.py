@@ -67,21 +67,12 @@ WITH total AS (
     FROM answers_questionentry e
     WHERE e.version_id IN (SELECT id FROM eligible)
     GROUP BY e.version_id
-), covered AS (
-    -- How much of the question (IDF-weighted) the candidate's questions and answer mention at all:
-    -- a question about something the article never mentions is probably not answered by it.
-    SELECT e.version_id,
-           (SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(array_agg(DISTINCT t.token)))
-           / NULLIF((SELECT sum(idf) FROM query_tokens), 0) AS coverage
-    FROM answers_questionentry e, unnest(e.lexemes) AS t(token)
-    WHERE e.version_id IN (SELECT id FROM eligible)
-    GROUP BY e.version_id
 ), fused AS (
-    SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share, COALESCE(c.coverage, 0)::float8 AS coverage,
+    SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share,
            row_number() OVER (ORDER BY s.similarity DESC) AS sem_rank,
            row_number() OVER (ORDER BY s.lexical DESC) AS lex_rank,
            (%(w_sem)s * s.similarity + %(w_lex)s * COALESCE(s.lexical, 0))::float8 AS fused
-    FROM scored s LEFT JOIN covered c ON c.version_id = s.version_id
+    FROM scored s
     ORDER BY fused DESC
     LIMIT %(limit)s
 )
@@ -89,7 +80,7 @@ SELECT v.article_id, v.id, (SELECT external_id FROM knowledge_article WHERE id =
        v.standard_question,
        COALESCE((SELECT answer FROM knowledge_channelanswer WHERE version_id = v.id AND channel = %(channel)s),
                 v.answer) AS text,
-       v.tags, f.fused, f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity, f.coverage
+       v.tags, f.fused, f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity
 FROM fused f JOIN eligible v ON v.id = f.version_id
 ORDER BY f.fused DESC
 """
@@ -110,7 +101,6 @@ class Candidate:
     lex_score: float | None  # IDF-weighted share of the question's tokens found (0..1)
     lex_rank: int | None
     question_similarity: float | None  # best match among the questions only (not the answer passage)
-    coverage: float  # IDF share of the question's tokens that appear anywhere in the candidate
 
 
 def _vector_literal(vector: np.ndarray) -> str:
