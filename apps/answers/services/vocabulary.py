@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from apps.answers.models import Synonym, Term
 from apps.answers.text import Vocabulary, normalize
 from apps.catalog.models import Feature, Product
+from apps.core.generations import bump_generation, generation
 
 VOCABULARY_GENERATION_KEY = "answers:vocabulary-generation"
 _state: dict[str, object] = {"generation": None, "vocabulary": None}
@@ -17,15 +17,12 @@ _lock = threading.Lock()
 
 
 def vocabulary_generation() -> int:
-    return int(cache.get(VOCABULARY_GENERATION_KEY) or 0)
+    return generation(VOCABULARY_GENERATION_KEY)
 
 
 def vocabulary_changed() -> None:
-    """Editors changed synonyms or terms: every process rebuilds its vocabulary on next use."""
-    try:
-        cache.incr(VOCABULARY_GENERATION_KEY)
-    except ValueError:
-        cache.add(VOCABULARY_GENERATION_KEY, 1, timeout=None) or cache.incr(VOCABULARY_GENERATION_KEY)
+    """Editors changed synonyms, terms, thresholds or topics: every process rebuilds on next use."""
+    bump_generation(VOCABULARY_GENERATION_KEY)
 
 
 def build_vocabulary() -> Vocabulary:

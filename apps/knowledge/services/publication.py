@@ -9,21 +9,19 @@ to pick up new versions.
 from __future__ import annotations
 
 from celery import current_app
-from django.core.cache import cache
 from django.db import transaction
+
+from apps.core.generations import bump_generation, generation
 
 GENERATION_KEY = "knowledge:generation"
 
 
 def knowledge_generation() -> int:
-    return int(cache.get(GENERATION_KEY) or 0)
+    return generation(GENERATION_KEY)
 
 
 def _bump() -> None:
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # first use
-        cache.add(GENERATION_KEY, 1, timeout=None) or cache.incr(GENERATION_KEY)
+    bump_generation(GENERATION_KEY)
 
 
 def published_knowledge_changed() -> None:
