@@ -63,9 +63,13 @@ def _clear_cache():
     yield
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database."""
+@pytest.fixture(scope="module")
+def _celery_worker_process(django_db_setup, django_db_blocker):
+    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database.
+
+    Module-scoped: publishing enqueues indexing, and a worker left running would touch the database
+    while other modules' transactional tests truncate it.
+    """
     from kbportal.celery import app
 
     with django_db_blocker.unblock():
@@ -113,6 +117,29 @@ def celery_worker(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def celery_worker(_celery_worker_process):
+    yield _celery_worker_process
+    # Let the worker finish what this test enqueued before the test database is flushed.
+    _wait_until_idle()
+
+
+def _wait_until_idle(timeout: float = 60.0) -> None:
+    import redis
+    from django.conf import settings
+
+    from kbportal.celery import app
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        inspector = app.control.inspect(timeout=0.5)
+        busy = any((inspector.active() or {}).values()) or any((inspector.reserved() or {}).values())
+        quiet = 0 if busy or broker.llen("celery") else quiet + 1
+        time.sleep(0.1)
 
 
 def wait_for(condition, *, timeout: float = 30.0, interval: float = 0.2):
