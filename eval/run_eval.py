@@ -30,7 +30,7 @@ from django.db import connection  # noqa: E402
 
 from apps.answers.embedding import get_embedder  # noqa: E402
 from apps.answers.retrieval import retrieve  # noqa: E402
-from apps.answers.services.index import index_published  # noqa: E402
+from apps.answers.services.index import index_everything  # noqa: E402
 from apps.answers.services.vocabulary import current_vocabulary, vocabulary_changed  # noqa: E402
 from apps.answers.text import normalize  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
@@ -51,8 +51,7 @@ def prepare() -> None:
         )
     call_command("load_demo_data", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     vocabulary_changed()
-    while index_published(batch_size=512)[1]:
-        pass
+    index_everything()
 
 
 def features(mode: str, candidates) -> list[float]:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.answers.models import AnswerQuery, AnswerThreshold, HumanOnlyTopic
-from apps.answers.services.index import index_published
+from apps.answers.services.index import index_everything
 from apps.knowledge.models import ArticleVersion
 from apps.knowledge.services import workflow
 from tests.factories import ProductFactory, article_content, draft_article, published_article
@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def index_all() -> None:
-    while index_published()[1]:
-        pass
+    index_everything()
 
 
 @pytest.fixture

@@ -103,6 +103,15 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
         return len(versions), more, False
 
 
+def index_everything() -> int:
+    """Index all pending versions now, in this process (commands, evaluation, tests)."""
+    total, more = 0, True
+    while more:
+        indexed, more, _busy = index_published(batch_size=512)
+        total += indexed
+    return total
+
+
 def refresh_vocabulary() -> int:
     """After editors changed synonyms or terms: recompute every entry's tokens, and re-embed the
     entries whose synonym-folded text changed. Returns how many entries were re-embedded."""
