@@ -35,7 +35,7 @@ class GapGroup:
     query_ids: list[str]
     best_guess: Article | None
     product: Product | None
-    reasons: list[tuple[str, int]] = field(default_factory=list)  # (reason, count)
+    reasons: list[tuple[str, int]] = field(default_factory=list)  # (reason label, count)
 
 
 def open_gap_queries() -> QuerySet[AnswerQuery]:
@@ -72,7 +72,9 @@ def gap_groups(*, limit: int = 100) -> list[GapGroup]:
                 query_ids=[str(m.pk) for m in members],
                 best_guess=guesses.most_common(1)[0][0] if guesses else None,
                 product=products.most_common(1)[0][0] if products else None,
-                reasons=Counter("unhelpful" if m.helpful is False else m.decision for m in members).most_common(),
+                reasons=Counter(
+                    _("Unhelpful") if m.helpful is False else Decision(m.decision).label for m in members
+                ).most_common(),
             )
         )
     result.sort(key=lambda g: g.count, reverse=True)
