@@ -271,3 +271,8 @@ def test_versions_of_unpublished_articles_leave_the_index(knowledge):
     index_all()
     archived = ArticleVersion.objects.get(article=knowledge["size"].article)
     assert not QuestionEntry.objects.filter(version=archived).exists()
+
+
+def test_the_api_docs_work_offline(client):
+    body = client.get("/api/docs/").content.decode()
+    assert "cdn" not in body.lower() and "/static/drf_spectacular_sidecar/" in body
