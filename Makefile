@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 deps: $(STAMP)
 
 messages: deps
-	$(PY) manage.py compile_translations
+	$(PY) -m kbportal.i18n
 
 migrate: deps
 	$(PY) manage.py migrate --noinput
