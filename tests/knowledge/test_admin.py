@@ -20,6 +20,7 @@ def article():
 
 
 def test_editor_pages_render(client, article):
+    script_version = published_script()
     client.force_login(editor())
     pk = article.pk
     version = ArticleVersion.objects.get(article=article, number=1)
@@ -32,6 +33,7 @@ def test_editor_pages_render(client, article):
         f"/admin/knowledge/articleversion/{version.pk}/change/",
         "/admin/knowledge/article/import/",
         "/admin/knowledge/staleflag/",
+        f"/admin/knowledge/scriptversion/{script_version.pk}/change/",
         "/admin/knowledge/script/",
         "/admin/catalog/release/",
         "/admin/knowledge/article/?stale=yes",

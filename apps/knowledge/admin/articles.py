@@ -270,34 +270,9 @@ class ArticleVersionAdmin(ReadOnlyVersionAdmin):
     search_fields = ["article__external_id", "standard_question", "similar_questions__text"]
     list_select_related = ["article", "author"]
     inlines = [SimilarQuestionInline, ChannelAnswerInline]
-    readonly_fields = [
-        "article",
-        "number",
-        "status",
-        "based_on_number",
-        "standard_question",
-        "answer",
-        "language",
-        "feature_list",
-        "tags",
-        "min_product_version",
-        "max_product_version",
-        "valid_from",
-        "valid_until",
-        "change_note",
-        "author",
-        "created_at",
-        "submitted_at",
-        "published_at",
-        "published_by",
-        "review_comment",
-    ]
-    fields = readonly_fields
+    item_field = "article"
+    content_fields = ["standard_question", "answer", "language"]
     change_form_template = "admin/knowledge/version_change_form.html"
-
-    @admin.display(description=gettext_lazy("features"))
-    def feature_list(self, obj: ArticleVersion) -> str:
-        return ", ".join(f.name for f in obj.features.all()) or "—"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         version = self.get_object(request, object_id)

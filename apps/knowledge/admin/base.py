@@ -360,6 +360,37 @@ def version_status_badge(status: str, label: str) -> str:
 class ReadOnlyVersionAdmin(admin.ModelAdmin):
     """Versions are immutable history: viewable, never added, changed or deleted here."""
 
+    item_field = ""  # "article" or "script"
+    content_fields: list[str] = []  # what this kind of version says
+    _APPLICABILITY = ["feature_list", "tags", "min_product_version", "max_product_version", "valid_from", "valid_until"]
+    _WORKFLOW = [
+        "change_note",
+        "author",
+        "created_at",
+        "submitted_at",
+        "published_at",
+        "published_by",
+        "review_comment",
+    ]
+
+    def get_fields(self, request, obj=None):
+        return [
+            self.item_field,
+            "number",
+            "status",
+            "based_on_number",
+            *self.content_fields,
+            *self._APPLICABILITY,
+            *self._WORKFLOW,
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=gettext_lazy("features"))
+    def feature_list(self, obj) -> str:
+        return ", ".join(f.name for f in obj.features.all()) or "—"
+
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -117,25 +117,5 @@ class ScriptVersionAdmin(ReadOnlyVersionAdmin):
     list_filter = ["status", "script__scenario", "script__product"]
     search_fields = ["script__external_id", "title", "text"]
     list_select_related = ["script", "author"]
-    readonly_fields = [
-        "script",
-        "number",
-        "status",
-        "based_on_number",
-        "title",
-        "text",
-        "channels",
-        "tags",
-        "min_product_version",
-        "max_product_version",
-        "valid_from",
-        "valid_until",
-        "change_note",
-        "author",
-        "created_at",
-        "submitted_at",
-        "published_at",
-        "published_by",
-        "review_comment",
-    ]
-    fields = readonly_fields
+    item_field = "script"
+    content_fields = ["title", "text", "channels"]
