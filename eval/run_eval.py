@@ -52,6 +52,7 @@ def prepare() -> None:
     call_command("load_demo_data", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     vocabulary_changed()
     index_everything()
+    vocabulary_changed()  # the vocabulary's domain words come from the index
 
 
 def features(mode: str, candidates) -> list[float]:
@@ -92,8 +93,8 @@ def main() -> None:
     questions = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if line]
     products = dict(Product.objects.values_list("slug", "pk"))
     vocabulary = current_vocabulary()
-    normalized = [normalize(q["question"]) for q in questions]
-    embeddings = get_embedder().queries([vocabulary.canonical(text) for text in normalized])
+    normalized = [vocabulary.question(normalize(q["question"])) for q in questions]
+    embeddings = get_embedder().queries(normalized)
 
     results: dict[str, list[dict]] = {mode: [] for mode in MODES}
     for q, text, embedding in zip(questions, normalized, embeddings, strict=True):

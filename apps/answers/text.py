@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import jieba
 import opencc
 
+from apps.answers.phonetic import PhoneticCorrector
+
 jieba.setLogLevel(logging.WARNING)
 
 _t2s = opencc.OpenCC("tw2sp")  # Traditional (incl. Taiwan phrasing: 軟體 → 软件) → Simplified
@@ -55,8 +57,10 @@ class Vocabulary:
 
     synonyms: dict[str, str] = field(default_factory=dict)  # variant → canonical, all normalised
     terms: set[str] = field(default_factory=set)
+    domain_words: set[str] = field(default_factory=set)  # words of the index: targets of typo correction
     _pattern: re.Pattern | None = None
     _tokenizer: jieba.Tokenizer | None = None
+    _corrector: PhoneticCorrector | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -70,6 +74,17 @@ class Vocabulary:
         for term in self.terms | set(self.synonyms.values()):
             if term:
                 self._tokenizer.add_word(term, freq=20000)
+        self._corrector = PhoneticCorrector(self.domain_words | self.terms | set(self.synonyms.values()))
+
+    def question(self, normalized: str) -> str:
+        """A customer's normalised question, ready for both branches: synonyms folded, typos corrected."""
+        canonical = self.canonical(normalized)
+        if not self._corrector:
+            return canonical
+        with self._lock:
+            segments = self._tokenizer.lcut(canonical)
+        corrected = self._corrector.correct(canonical, segments, self._tokenizer.FREQ)
+        return canonical if corrected == canonical else self.canonical(corrected)
 
     def canonical(self, normalized: str) -> str:
         if self._pattern is None:

@@ -150,8 +150,9 @@ def _cache_key(normalized: str, question: Question) -> str:
 
 def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
     vocabulary = current_vocabulary(vocabulary_generation)
-    tokens = vocabulary.tokens(normalized)
-    embedding = get_embedder().queries([vocabulary.canonical(normalized)])[0]
+    text = vocabulary.question(normalized)
+    tokens = vocabulary.tokens(text)
+    embedding = get_embedder().queries([text])[0]
     candidates = retrieve(
         embedding=embedding,
         tokens=tokens,

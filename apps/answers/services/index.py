@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 
 from apps.answers.embedding import get_embedder
 from apps.answers.models import QuestionEntry
-from apps.answers.services.vocabulary import current_vocabulary
+from apps.answers.services.vocabulary import current_vocabulary, index_words_refreshed
 from apps.answers.text import normalize
 from apps.knowledge.models import ArticleVersion, VersionStatus
 
@@ -100,6 +100,7 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
             batch_size=1000,
         )
         refresh_token_stats()
+        transaction.on_commit(index_words_refreshed)
         return len(versions), more, False
 
 
@@ -132,4 +133,5 @@ def refresh_vocabulary() -> int:
         QuestionEntry.objects.bulk_update(entries, ["lexemes"], batch_size=2000)
         QuestionEntry.objects.bulk_update(changed, ["embedded_text", "embedding"], batch_size=500)
         refresh_token_stats()
+        transaction.on_commit(index_words_refreshed)
     return len(changed)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
-from apps.answers.models import Synonym, Term
+from apps.answers.models import Synonym, Term, TokenStat
+from apps.answers.phonetic import dictionary_frequencies
 from apps.answers.text import Vocabulary, normalize
 from apps.catalog.models import Feature, Product
 from apps.core.generations import bump_generation, generation
 
 VOCABULARY_GENERATION_KEY = "answers:vocabulary-generation"
+DOMAIN_WORDS_DIGEST_KEY = "answers:domain-words-digest"
 _state: dict[str, object] = {"generation": None, "vocabulary": None}
 _lock = threading.Lock()
 
@@ -35,7 +39,23 @@ def build_vocabulary() -> Vocabulary:
     terms = {normalize(t) for t in Term.objects.values_list("text", flat=True)}
     terms |= {normalize(n) for n in Feature.objects.values_list("name", flat=True)}
     terms |= {normalize(n) for n in Product.objects.values_list("name", flat=True) if " " not in normalize(n)}
-    return Vocabulary(synonyms=synonyms, terms={t for t in terms if t})
+    return Vocabulary(synonyms=synonyms, terms={t for t in terms if t}, domain_words=domain_words())
+
+
+def domain_words() -> set[str]:
+    """Dictionary words that occur in the index (questions and answers): what typos are corrected to.
+    The index's character bigrams are tokens too, but only real words qualify."""
+    frequencies = dictionary_frequencies()
+    tokens = TokenStat.objects.filter(token__regex=r"^[一-鿿]{2,4}$").values_list("token", flat=True)
+    return {token for token in tokens if frequencies.get(token, 0) > 0}
+
+
+def index_words_refreshed() -> None:
+    """After the index changed: if its domain words changed, every process rebuilds its vocabulary."""
+    digest = hashlib.sha1("\n".join(sorted(domain_words())).encode()).hexdigest()
+    if cache.get(DOMAIN_WORDS_DIGEST_KEY) != digest:
+        cache.set(DOMAIN_WORDS_DIGEST_KEY, digest, None)
+        vocabulary_changed()
 
 
 def current_vocabulary(generation: int | None = None) -> Vocabulary:
