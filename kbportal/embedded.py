@@ -63,6 +63,7 @@ def postgres_database(name: str) -> dict[str, str]:
         server = pgserver.get_server(_pg_dir(), cleanup_mode=None)
         info = server.get_postmaster_info()
         socket_dir = str(info.socket_dir)
+        _tune(server)
         with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not exists:
@@ -77,7 +78,25 @@ def postgres_database(name: str) -> dict[str, str]:
     }
 
 
-def _pg_ctl(*args: str) -> subprocess.CompletedProcess[bytes]:
+# The defaults (128 MB) cannot hold the index of a real knowledge base: the answer query would read its
+# HNSW graph from the OS cache. Applied once per data directory, with one restart.
+SERVER_SETTINGS = {"shared_buffers": os.environ.get("KBPORTAL_PG_SHARED_BUFFERS", "512MB")}
+
+
+def _tune(server) -> None:
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        current = {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in SERVER_SETTINGS}
+        changed = {name: value for name, value in SERVER_SETTINGS.items() if current[name] != value}
+        for name, value in changed.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    # The restarted postmaster must not inherit our pipes (we would wait for it forever): it logs to a file.
+    if changed and _pg_ctl("-w", "-l", str(_pg_dir() / "log"), "restart", detach=True).returncode != 0:
+        raise RuntimeError(f"Embedded PostgreSQL did not restart with {changed}.")
+
+
+def _pg_ctl(*args: str, detach: bool = False) -> subprocess.CompletedProcess[bytes]:
     import warnings
 
     with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on headless machines
@@ -87,6 +106,8 @@ def _pg_ctl(*args: str) -> subprocess.CompletedProcess[bytes]:
     cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(_pg_dir()), *args]
     if os.geteuid() == 0:  # pgserver runs the cluster as its own unprivileged user when we are root
         cmd = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(cmd)]
+    if detach:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return subprocess.run(cmd, capture_output=True, check=False)
 
 

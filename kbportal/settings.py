@@ -135,6 +135,9 @@ else:
 # Persistent connections: no connect/auth per request on the bots' hot path.
 _default_db.setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
 _default_db["CONN_HEALTH_CHECKS"] = True
+# JIT compilation costs milliseconds on the answer query's plan and never pays off at its size.
+_db_options = _default_db.setdefault("OPTIONS", {})
+_db_options["options"] = f"{_db_options.get('options', '')} -c jit=off".strip()
 # A test run's Celery worker is pointed at the test database by name.
 if os.environ.get("KBPORTAL_DB_NAME_OVERRIDE"):
     _default_db["NAME"] = os.environ["KBPORTAL_DB_NAME_OVERRIDE"]
