@@ -89,37 +89,30 @@ class PhoneticCorrector:
         if not self._by_key:
             return text
         out: list[str] = []
-        suspect = ""  # consecutive characters the segmenter could not place in a real word
-
-        def flush() -> None:
-            nonlocal suspect
-            out.append(self._correct_run(suspect, frequencies))
-            suspect = ""
-
-        for segment in segments:
-            if self._suspect(segment, frequencies):
-                suspect += segment
+        suspects: list[str] = []  # consecutive segments the segmenter could not make real words of
+        for segment in [*segments, ""]:
+            if segment and self._suspect(segment, frequencies):
+                suspects.append(segment)
                 continue
-            flush()
+            out.extend(self._correct_run(suspects, frequencies))
+            suspects = []
             out.append(segment)
-        flush()
         return "".join(out)
 
-    def _correct_run(self, run: str, frequencies: dict[str, int]) -> str:
-        if len(run) < 2:
-            return run
+    def _correct_run(self, run: list[str], frequencies: dict[str, int]) -> list[str]:
+        """Replace windows of whole segments (never part of one: 查下|物留 is 物留, not 下物)."""
         out, i = [], 0
         while i < len(run):
-            for n in range(min(self._max_len, len(run) - i), 1, -1):
-                replacement = self._match(run[i : i + n], frequencies)
-                if replacement:
+            for j in range(len(run), i, -1):
+                window = "".join(run[i:j])
+                if 2 <= len(window) <= self._max_len and (replacement := self._match(window, frequencies)):
                     out.append(replacement)
-                    i += n
+                    i = j
                     break
             else:
                 out.append(run[i])
                 i += 1
-        return "".join(out)
+        return out
 
 
 def dictionary_frequencies() -> dict[str, int]:
