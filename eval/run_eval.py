@@ -30,11 +30,13 @@ from django.db import connection  # noqa: E402
 
 from apps.answers.embedding import get_embedder  # noqa: E402
 from apps.answers.retrieval import retrieve  # noqa: E402
+from apps.answers.services.answering import confidence_features  # noqa: E402
 from apps.answers.services.index import index_everything  # noqa: E402
 from apps.answers.services.vocabulary import current_vocabulary, vocabulary_changed  # noqa: E402
 from apps.answers.text import normalize  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
 
+CALIBRATION_FEATURES = ["similarity", "margin", "lexical", "focus"]
 MODES = {"lexical": (True, False), "semantic": (False, True), "hybrid": (True, True)}
 OOS_HANDOFF_TARGET = 0.95
 
@@ -57,21 +59,18 @@ def prepare() -> None:
 
 def features(mode: str, candidates) -> list[float]:
     if not candidates:
-        return [0.0, 0.0, 0.0, 0.0]
+        return [0.0] * len(CALIBRATION_FEATURES)
+    if mode == "hybrid":  # exactly what the service computes
+        values = confidence_features(candidates)
+        return [values[name] for name in CALIBRATION_FEATURES]
     best = candidates[0]
+    if mode == "lexical":
+        lexical = min(best.lex_score or 0.0, 1.0)
+        others = [min(c.lex_score or 0.0, 1.0) for c in candidates[1:]]
+        return [lexical, lexical - max(others, default=0.0), 0.0, 0.0]
     similarity = best.question_similarity or 0.0
     others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
-    margin = similarity - max(others) if others else 0.05
-    lexical = min(best.lex_score or 0.0, 1.0)
-    lex_others = [c.lex_score for c in candidates[1:] if c.lex_score is not None]
-    lex_margin = lexical - min(max(lex_others), 1.0) if lex_others else lexical
-    # The hybrid features are exactly those of apps.answers.services.answering.confidence_of.
-    agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
-    if mode == "lexical":
-        return [lexical, lex_margin, 0.0, 0.0]
-    if mode == "semantic":
-        return [similarity, margin, 0.0, 0.0]
-    return [similarity, margin, agreement, lexical]
+    return [similarity, similarity - max(others, default=similarity - 0.05), 0.0, 0.0]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 20000) -> np.ndarray:
@@ -179,7 +178,7 @@ def main() -> None:
         + "; ".join(f"{t:.2f}: {a:.0%} / {w:.0%} / {h:.0%}" for t, a, w, h in report["hybrid"]["curve"])
     )
     print("hybrid top-1 by kind: " + ", ".join(f"{k} {v:.0%}" for k, v in report["hybrid"]["top1_by_kind"].items()))
-    names = ["bias", "similarity", "margin", "agreement", "lexical"]
+    names = ["bias", *CALIBRATION_FEATURES]
     print(
         "hybrid calibration (paste into apps/answers/services/answering.py CALIBRATION): "
         + json.dumps({n: round(w, 3) for n, w in zip(names, report["hybrid"]["weights"], strict=True)})

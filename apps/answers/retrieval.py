@@ -12,7 +12,11 @@ BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
 LEXICAL_NOMINATING_TOKENS = 3
 LEXICAL_NOMINATING_MIN_CAP = 50  # a nominating token is in at most this many entries …
 LEXICAL_NOMINATING_SHARE = 0.002  # … or this share of the index, whichever is larger
-LEXICAL_WEIGHT = 0.03  # fused = similarity + weight × lexical coverage; tuned by `make eval`
+# fused = softmax(question similarities, SOFTMAX_TEMPERATURE) + LEXICAL_WEIGHT × lexical coverage
+#         + ANSWER_WEIGHT × similarity to the answer passage; chosen on the dev split by `make eval`.
+SOFTMAX_TEMPERATURE = 0.005
+LEXICAL_WEIGHT = 0.06
+ANSWER_WEIGHT = 0.3
 
 _SQL = """
 WITH total AS (
@@ -30,11 +34,14 @@ WITH total AS (
           WHERE query_tokens.entries <= GREATEST(%(lex_min_cap)s, total.entries * %(lex_share)s)
           ORDER BY idf DESC LIMIT %(lex_tokens)s) rare
 ), sem AS (
-    SELECT e.version_id
+    SELECT e.version_id, 1 - (e.embedding <=> %(vec)s::vector) AS similarity
     FROM answers_questionentry e
     WHERE (%(product)s::bigint IS NULL OR e.product_id = %(product)s)
     ORDER BY e.embedding <=> %(vec)s::vector
     LIMIT %(sem_depth)s
+), neighbourhood AS (
+    -- How close the question is to the index in general: near everything (chit-chat) or to one topic.
+    SELECT avg(similarity)::float8 AS similarity FROM sem
 ), lex AS (
     SELECT e.version_id
     FROM answers_questionentry e, nominating n
@@ -55,23 +62,29 @@ WITH total AS (
            OR v.min_product_version_key <= %(pv)s::integer[])
       AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL
            OR v.max_product_version_key >= %(pv)s::integer[])
-), scored AS (
-    -- Every candidate from either branch gets both scores, over all its entries. Lexical: the IDF
-    -- share of the query's tokens the entry contains.
-    SELECT e.version_id,
-           max(1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity,
-           max(CASE WHEN NOT e.is_answer THEN 1 - (e.embedding <=> %(vec)s::vector) END)::float8
-               AS question_similarity,
-           max((SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(e.lexemes))
-               / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
+), entries AS (
+    SELECT e.version_id, e.is_answer, e.lexemes, (1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity
     FROM answers_questionentry e
     WHERE e.version_id IN (SELECT id FROM eligible)
+), scored AS (
+    -- Every candidate from either branch gets both scores, over all its entries. Semantic: a soft
+    -- maximum over the article's questions (several close paraphrases beat one), plus the answer
+    -- passage. Lexical: the IDF share of the query's tokens the entry contains.
+    SELECT e.version_id,
+           max(e.similarity) FILTER (WHERE NOT e.is_answer) AS question_similarity,
+           COALESCE(max(e.similarity) FILTER (WHERE e.is_answer), 0) AS answer_similarity,
+           (%(tau)s * ln(sum(exp((GREATEST(e.similarity, 0.5) - 1) / %(tau)s)) FILTER (WHERE NOT e.is_answer))
+               + 1)::float8 AS soft_similarity,
+           max((SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(e.lexemes))
+               / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
+    FROM entries e
     GROUP BY e.version_id
 ), fused AS (
     SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share,
-           row_number() OVER (ORDER BY s.similarity DESC) AS sem_rank,
+           row_number() OVER (ORDER BY s.question_similarity DESC NULLS LAST) AS sem_rank,
            row_number() OVER (ORDER BY s.lexical DESC) AS lex_rank,
-           (%(w_sem)s * s.similarity + %(w_lex)s * COALESCE(s.lexical, 0))::float8 AS fused
+           (%(w_sem)s * (COALESCE(s.soft_similarity, 0) + %(w_ans)s * s.answer_similarity)
+            + %(w_lex)s * COALESCE(s.lexical, 0))::float8 AS fused
     FROM scored s
     ORDER BY fused DESC
     LIMIT %(limit)s
@@ -80,7 +93,8 @@ SELECT v.article_id, v.id, (SELECT external_id FROM knowledge_article WHERE id =
        v.standard_question,
        COALESCE((SELECT answer FROM knowledge_channelanswer WHERE version_id = v.id AND channel = %(channel)s),
                 v.answer) AS text,
-       v.tags, f.fused, f.similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.question_similarity
+       v.tags, f.fused, f.question_similarity, f.sem_rank, f.lexical_share, f.lex_rank, f.answer_similarity,
+       (SELECT similarity FROM neighbourhood)
 FROM fused f JOIN eligible v ON v.id = f.version_id
 ORDER BY f.fused DESC
 """
@@ -96,11 +110,12 @@ class Candidate:
     text: str
     tags: list[str]
     fused: float
-    similarity: float | None
+    question_similarity: float | None  # cosine similarity of the closest standard or similar question
     sem_rank: int | None
     lex_score: float | None  # IDF-weighted share of the question's tokens found (0..1)
     lex_rank: int | None
-    question_similarity: float | None  # best match among the questions only (not the answer passage)
+    answer_similarity: float | None  # cosine similarity to the answer passage
+    neighbourhood: float | None  # mean similarity of the question's nearest index entries
 
 
 def _vector_literal(vector: np.ndarray) -> str:
@@ -132,6 +147,8 @@ def retrieve(
         "lex_depth": BRANCH_DEPTH if use_lexical else 0,
         "w_sem": 1.0 if use_semantic and embedding is not None else 0.0,
         "w_lex": (LEXICAL_WEIGHT if use_semantic and embedding is not None else 1.0) if use_lexical else 0.0,
+        "w_ans": ANSWER_WEIGHT,
+        "tau": SOFTMAX_TEMPERATURE,
         "limit": limit,
     }
     if params["vec"] is None:  # lexical-only (evaluation): any unit vector keeps the arithmetic finite

@@ -27,15 +27,17 @@ from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_
 from apps.answers.text import normalize
 from apps.catalog.models import Product
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.generations import generation
 from apps.core.versions import version_key
 from apps.knowledge.services.publication import GENERATION_KEY
 
 MAX_QUESTION_LENGTH = 500
 
 # Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
-# by `make eval` (it prints the fit). Features: best cosine similarity, its margin over the next
-# article, whether both branches rank the article first, and the lexical score.
-CALIBRATION = {"bias": -61.927, "similarity": 68.236, "margin": -9.199, "agreement": 1.724, "lexical": -2.278}
+# by `make eval` (it prints the fit). Features: the closest question's cosine similarity; the best
+# article's fused-score margin over the next; its lexical score; and its focus: how far the closest
+# question stands above the question's neighbourhood in the index (chit-chat is near everything).
+CALIBRATION = {"bias": -86.944, "similarity": 98.161, "margin": 55.067, "lexical": -4.436, "focus": -101.019}
 
 
 @dataclass
@@ -56,23 +58,22 @@ class AnswerResult:
     candidates: list[dict] = field(default_factory=list)
 
 
+def confidence_features(candidates: list[Candidate]) -> dict[str, float]:
+    best = candidates[0]
+    similarity = best.question_similarity or 0.0
+    return {
+        "similarity": similarity,
+        "margin": best.fused - candidates[1].fused if len(candidates) > 1 else 0.05,
+        "lexical": min(best.lex_score or 0.0, 1.0),
+        "focus": similarity - (best.neighbourhood if best.neighbourhood is not None else similarity),
+    }
+
+
 def confidence_of(candidates: list[Candidate]) -> float:
     if not candidates:
         return 0.0
-    best = candidates[0]
-    similarity = best.question_similarity or 0.0
-    others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
-    margin = similarity - max(others) if others else 0.05
-    agreement = 1.0 if best.sem_rank == 1 and best.lex_rank == 1 else 0.0
-    lexical = min(best.lex_score or 0.0, 1.0)
-    c = CALIBRATION
-    z = (
-        c["bias"]
-        + c["similarity"] * similarity
-        + c["margin"] * margin
-        + c["agreement"] * agreement
-        + c["lexical"] * lexical
-    )
+    features = confidence_features(candidates)
+    z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
     return round(1 / (1 + math.exp(-z)), 4)
 
 
@@ -188,17 +189,17 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
     product = _resolve_product(question.product)
     key = _cache_key(normalized, question)
     state = cache.get_many([GENERATION_KEY, VOCABULARY_GENERATION_KEY, key])
-    generation = int(state.get(GENERATION_KEY) or 0)
-    vocabulary_generation = int(state.get(VOCABULARY_GENERATION_KEY) or 0)
+    knowledge_generation = generation(GENERATION_KEY, state.get(GENERATION_KEY))
+    vocabulary_generation = generation(VOCABULARY_GENERATION_KEY, state.get(VOCABULARY_GENERATION_KEY))
     cached = state.get(key)
-    hit = bool(cached) and cached["generation"] == (generation, vocabulary_generation)
+    hit = bool(cached) and cached["generation"] == (knowledge_generation, vocabulary_generation)
     if hit:
         retrieval = Retrieval(**cached["retrieval"])
     else:
         retrieval = _retrieve(normalized, question, product, vocabulary_generation)
         cache.set(
             key,
-            {"generation": (generation, vocabulary_generation), "retrieval": asdict(retrieval)},
+            {"generation": (knowledge_generation, vocabulary_generation), "retrieval": asdict(retrieval)},
             settings.ANSWER_CACHE_SECONDS,
         )
 
