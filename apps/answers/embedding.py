@@ -87,6 +87,68 @@ class OpenAICompatible:
         return self._embed([f"passage: {t}" for t in texts])
 
 
+class _Pending:
+    __slots__ = ("error", "text", "vector")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.vector: np.ndarray | None = None
+        self.error: Exception | None = None
+
+
+class QueryBatcher:
+    """Embeds concurrent requests' questions together: one model call for all questions waiting.
+
+    A model runs one call at a time, and a batch of 8 short questions costs ~20 % less per question than
+    8 single calls. Nobody waits for a batch to fill: the caller that finds the model idle embeds
+    everything queued so far, at once, and a caller arriving meanwhile joins the next batch. Alone, a
+    request is embedded immediately, exactly as without batching.
+    """
+
+    def __init__(self, embedder: Embedder, max_batch: int) -> None:
+        self._embedder = embedder
+        self._max_batch = max_batch
+        self._ready = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._busy = False
+
+    def query(self, text: str) -> np.ndarray:
+        item = _Pending(text)
+        with self._ready:
+            self._queue.append(item)
+            while self._busy and item.vector is None and item.error is None:
+                self._ready.wait()
+            if item.vector is None and item.error is None:
+                self._busy = True
+                self._queue.remove(item)  # the caller's own question always rides in the batch it runs
+                batch = [item, *self._queue[: self._max_batch - 1]]
+                del self._queue[: self._max_batch - 1]
+        if item.vector is None and item.error is None:
+            self._run(batch)
+        if item.error is not None:
+            raise item.error
+        return item.vector  # type: ignore[return-value]
+
+    def _run(self, batch: list[_Pending]) -> None:
+        try:
+            vectors = self._embedder.queries([p.text for p in batch])
+            for pending, vector in zip(batch, vectors, strict=True):
+                pending.vector = vector
+        except Exception as exc:  # noqa: BLE001 - every waiter gets the failure re-raised, nobody hangs
+            for pending in batch:
+                pending.error = exc
+        finally:
+            with self._ready:
+                self._busy = False
+                self._ready.notify_all()
+
+
+@lru_cache(maxsize=1)
+def query_batcher() -> QueryBatcher:
+    """The process-wide batcher in front of :func:`get_embedder`, for answering bots' questions."""
+    return QueryBatcher(get_embedder(), settings.EMBEDDING_MAX_BATCH)
+
+
 @lru_cache(maxsize=1)
 def get_embedder() -> Embedder:
     """The process-wide embedder, loaded once (never per request)."""

@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
+from django.db.models import sql
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.answers.embedding import get_embedder
+from apps.answers.embedding import query_batcher
 from apps.answers.models import AnswerQuery, AnswerThreshold, Decision, HumanOnlyTopic
 from apps.answers.retrieval import Candidate, retrieve
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_vocabulary
@@ -91,14 +92,23 @@ _settings_state: dict[str, object] = {"generation": None}
 _settings_lock = threading.Lock()
 
 
-def _answer_settings(generation: int) -> tuple[dict[tuple[int | None, str], float], list[HumanOnlyTopic]]:
+@dataclass(frozen=True)
+class _Topic:
+    topic: HumanOnlyTopic
+    keywords: tuple[str, ...]  # normalised once, not per request
+
+
+def _answer_settings(generation: int) -> tuple[dict[tuple[int | None, str], float], list[_Topic]]:
     if _settings_state["generation"] != generation:
         with _settings_lock:
             if _settings_state["generation"] != generation:
                 _settings_state["thresholds"] = {
                     (t.product_id, t.channel): t.threshold for t in AnswerThreshold.objects.all()
                 }
-                _settings_state["topics"] = list(HumanOnlyTopic.objects.filter(is_active=True))
+                _settings_state["topics"] = [
+                    _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
+                    for topic in HumanOnlyTopic.objects.filter(is_active=True)
+                ]
                 _settings_state["generation"] = generation
     return _settings_state["thresholds"], _settings_state["topics"]  # type: ignore[return-value]
 
@@ -110,11 +120,11 @@ def threshold_for(thresholds: dict[tuple[int | None, str], float], product_pk: i
     return settings.ANSWER_DEFAULT_THRESHOLD
 
 
-def _human_only(topics: list[HumanOnlyTopic], normalized: str, best: dict | None) -> HumanOnlyTopic | None:
+def _human_only(topics: list[_Topic], normalized: str, best: dict | None) -> HumanOnlyTopic | None:
     tags = set(best["tags"]) if best else set()
-    for topic in topics:
-        if topic.name in tags or any(normalize(k) and normalize(k) in normalized for k in topic.keywords):
-            return topic
+    for entry in topics:
+        if entry.topic.name in tags or any(k in normalized for k in entry.keywords):
+            return entry.topic
     return None
 
 
@@ -153,7 +163,7 @@ def _retrieve(normalized: str, question: Question, product: Product | None, voca
     vocabulary = current_vocabulary(vocabulary_generation)
     text = vocabulary.question(normalized)
     tokens = vocabulary.tokens(text)
-    embedding = get_embedder().queries([text])[0]
+    embedding = query_batcher().query(text)
     candidates = retrieve(
         embedding=embedding,
         tokens=tokens,
@@ -281,11 +291,18 @@ def failure_streak(session_id: str) -> int:
 
 def _log(**fields) -> AnswerQuery:
     """Write the query log without waiting for the WAL flush: losing the last milliseconds of log in a
-    database crash is acceptable; making every bot wait on a disk sync is not."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        return AnswerQuery.objects.create(**fields)
+    database crash is acceptable; making every bot wait on a disk sync is not. One round trip: the
+    transaction, its setting and the insert travel together."""
+    query = AnswerQuery(**fields)
+    if connection.in_atomic_block:  # inside a caller's transaction (tests, scripts): a plain insert
+        query.save(force_insert=True)
+        return query
+    insert = sql.InsertQuery(AnswerQuery)
+    insert.insert_values([f for f in AnswerQuery._meta.concrete_fields], [query])
+    [(statement, params)] = insert.get_compiler(connection=connection).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"BEGIN; SET LOCAL synchronous_commit = off; {statement}; COMMIT", params)
+    return query
 
 
 def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") -> AnswerQuery:
