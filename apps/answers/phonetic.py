@@ -117,6 +117,5 @@ class PhoneticCorrector:
 
 def dictionary_frequencies() -> dict[str, int]:
     """jieba's word frequencies (the default dictionary): what counts as a real word."""
-    if not jieba.dt.initialized:
-        jieba.dt.initialize()
+    jieba.dt.check_initialized()
     return jieba.dt.FREQ

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.apikeys.models import ApiKey
 from apps.apikeys.scopes import SCOPE_CHOICES
-from apps.apikeys.services import api_key_issue, api_key_revoke
+from apps.apikeys.services import api_key_issue, api_key_revoke, api_keys_changed
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -64,6 +64,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            api_keys_changed()
             return
         issued = api_key_issue(
             name=form.cleaned_data["name"],
