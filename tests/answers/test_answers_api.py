@@ -277,3 +277,13 @@ def test_versions_of_unpublished_articles_leave_the_index(knowledge):
 def test_the_api_docs_work_offline(client):
     body = client.get("/api/docs/").content.decode()
     assert "cdn" not in body.lower() and "/static/drf_spectacular_sidecar/" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_log_is_written_in_its_own_round_trip(bot, knowledge):
+    # Serving requests run in autocommit: the log uses its one-round-trip path, not the test fallback.
+    body = ask(bot, question="退款多久能到账", channel="wechat", product="mall-app", session_id="s-42").json()
+    logged = AnswerQuery.objects.get(pk=body["query_id"])
+    assert logged.session_id == "s-42" and logged.channel == "wechat"
+    assert logged.decision == ("answered" if not body["handoff"] else body["handoff_reason"])
+    assert logged.confidence == pytest.approx(body["confidence"])
