@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.knowledge.api.urls")),
     path("", include("apps.answers.api.urls")),
+    path("", include("apps.conversations.api.urls")),
 ]

@@ -7,6 +7,7 @@ With nothing configured, the portal runs on an embedded PostgreSQL (pgserver-sea
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.knowledge",
     "apps.answers",
+    "apps.conversations",
 ]
 
 MIDDLEWARE = [
@@ -258,6 +260,21 @@ EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "multilingual-e5-small")
 EMBEDDING_API_KEY = os.environ.get("EMBEDDING_API_KEY", "")
 EMBEDDING_TIMEOUT_SECONDS = env_int("EMBEDDING_TIMEOUT_SECONDS", 10, minimum=1)
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
+# --- Conversations ---
+# Unknown channels, teams and agents in ingested conversations are created on first sight (0: rejected).
+CONVERSATIONS_CREATE_UNKNOWN = env_bool("CONVERSATIONS_CREATE_UNKNOWN", True)
+# Personal data is masked before storage. Turning this off stores customers' original text.
+PII_MASKING = env_bool("PII_MASKING", True)
+try:
+    PII_EXTRA_PATTERNS: dict[str, str] = json.loads(os.environ.get("PII_EXTRA_PATTERNS") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f'PII_EXTRA_PATTERNS must be a JSON object {{"name": "regex"}}: {exc}') from exc
+CONVERSATIONS_REPEAT_CONTACT_HOURS = env_int("CONVERSATIONS_REPEAT_CONTACT_HOURS", 48, minimum=1)
+# A customer message right after a bot answer that says the answer failed (for the bot failure streak).
+CONVERSATIONS_BOT_FAILURE_PATTERN = os.environ.get(
+    "CONVERSATIONS_BOT_FAILURE_PATTERN",
+    "不是这个|不是我要|没用|没有用|没解决|答非所问|听不懂|看不懂|转人工|人工客服|找人工",
+)
 EMBEDDING_MAX_BATCH = env_int("EMBEDDING_MAX_BATCH", 16, minimum=1)
 # Chosen by `make eval` on the dev split (hands off ≥ 95 % of out-of-scope questions); editable per
 # product and channel in the admin.

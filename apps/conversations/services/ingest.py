@@ -1,0 +1,229 @@
+"""Bringing conversations in: one code path for the REST API, file imports and the demo generator.
+
+A batch is checked item by item in Python first (a bad conversation is reported and writes nothing),
+then written set-wise in one transaction: dimensions with ``INSERT … ON CONFLICT DO NOTHING``,
+conversations with one upsert, messages with COPY into a temporary table and one
+``INSERT … SELECT … ON CONFLICT DO NOTHING`` (so a message id already stored is never duplicated), and
+metrics with two statements. Posting the same conversation again, or concurrently, converges on the same
+rows: conversations are upserted in a fixed order, so concurrent batches never deadlock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext as _
+
+from apps.catalog.models import Product
+from apps.conversations.masking import masker_from_settings
+from apps.conversations.models import Agent, AgentKind, Channel, Customer, Team
+from apps.conversations.payload import ConversationIn, PayloadErrors, parse_conversation
+from apps.conversations.services.metrics import recompute_metrics
+
+MAX_BATCH = 1000
+
+
+@dataclass
+class ItemResult:
+    index: int
+    channel: str | None
+    external_id: str | None
+    status: str  # created | updated | rejected
+    messages_added: int = 0
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        body = {"index": self.index, "channel": self.channel, "external_id": self.external_id, "status": self.status}
+        if self.status == "rejected":
+            body["errors"] = self.errors
+        else:
+            body["messages_added"] = self.messages_added
+        return body
+
+
+def ingest_conversations(raw_items: Iterable[object], *, create_unknown: bool | None = None) -> list[ItemResult]:
+    """Check and store conversations as sent (dicts); one result per item, in order."""
+    create_unknown = settings.CONVERSATIONS_CREATE_UNKNOWN if create_unknown is None else create_unknown
+    results: list[ItemResult] = []
+    parsed: list[tuple[int, ConversationIn]] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            item = parse_conversation(raw)
+        except PayloadErrors as exc:
+            channel = raw.get("channel") if isinstance(raw, dict) else None
+            external_id = raw.get("external_id") if isinstance(raw, dict) else None
+            results.append(ItemResult(index, _str(channel), _str(external_id), "rejected", errors=exc.errors))
+            continue
+        results.append(ItemResult(index, item.channel, item.external_id, "pending"))
+        parsed.append((index, item))
+    if parsed:
+        try:
+            with transaction.atomic():
+                _write(parsed, results, create_unknown)
+        except DatabaseError:
+            # Something only the database could refuse: find the culprit by writing items one by one.
+            for index, item in parsed:
+                try:
+                    with transaction.atomic():
+                        _write([(index, item)], results, create_unknown)
+                except DatabaseError as exc:
+                    results[index].status = "rejected"
+                    results[index].errors = {"non_field_errors": [_("Could not be stored: %(e)s") % {"e": exc}]}
+    return results
+
+
+def _str(value: object) -> str | None:
+    return str(value)[:200] if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+# --- the set-wise write ------------------------------------------------------------------------
+
+
+def _ids(model, key: str, values: set[str], create: bool, defaults=None) -> dict[str, int]:
+    """Ids of dimension rows by natural key, creating the missing ones when allowed."""
+    if not values:
+        return {}
+    found = dict(model.objects.filter(**{f"{key}__in": values}).values_list(key, "pk"))
+    missing = sorted(values - found.keys())
+    if missing and create:
+        model.objects.bulk_create(
+            [model(**{key: value}, **(defaults(value) if defaults else {})) for value in missing],
+            ignore_conflicts=True,
+        )
+        found.update(model.objects.filter(**{f"{key}__in": missing}).values_list(key, "pk"))
+    return found
+
+
+def _reject(results: list[ItemResult], index: int, path: str, message: str) -> None:
+    results[index].status = "rejected"
+    results[index].errors.setdefault(path, []).append(message)
+
+
+def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], create_unknown: bool) -> None:
+    agent_kinds: dict[str, str] = {}
+    for _index, item in parsed:
+        for message in item.messages:
+            if message.role in ("agent", "bot"):
+                agent_kinds.setdefault(message.sender, AgentKind.BOT if message.role == "bot" else AgentKind.HUMAN)
+    channels = _ids(Channel, "code", {i.channel for _n, i in parsed}, create_unknown, lambda code: {"name": code})
+    products = dict(
+        Product.objects.filter(slug__in={i.product for _n, i in parsed if i.product}).values_list("slug", "pk")
+    )
+    teams = _ids(Team, "name", {i.team for _n, i in parsed if i.team}, create_unknown)
+    agents = _ids(Agent, "code", set(agent_kinds), create_unknown, lambda code: {"kind": agent_kinds[code]})
+    customers = _ids(Customer, "external_id", {i.customer for _n, i in parsed if i.customer}, True)
+
+    accepted: dict[tuple[int, str], tuple[list[int], ConversationIn]] = {}
+    for index, item in parsed:
+        if item.channel not in channels:
+            _reject(results, index, "channel", _("Unknown channel “%(v)s”.") % {"v": item.channel})
+        if item.product and item.product not in products:
+            _reject(results, index, "product", _("Unknown product “%(v)s”.") % {"v": item.product})
+        if item.team and item.team not in teams:
+            _reject(results, index, "team", _("Unknown team “%(v)s”.") % {"v": item.team})
+        unknown_agents = sorted({m.sender for m in item.messages if m.role in ("agent", "bot")} - agents.keys())
+        if unknown_agents:
+            _reject(results, index, "messages", _("Unknown agents: %(v)s.") % {"v": ", ".join(unknown_agents)})
+        if results[index].status == "rejected":
+            continue
+        key = (channels[item.channel], item.external_id)
+        if key in accepted:  # the same conversation twice in one batch: one upsert, all messages
+            indexes, first = accepted[key]
+            indexes.append(index)
+            known = {m.external_id for m in first.messages}
+            first.messages += [m for m in item.messages if m.external_id not in known]
+            for name in ("product", "team", "customer", "csat", "resolution", "handoff"):
+                if getattr(item, name) is not None:
+                    setattr(first, name, getattr(item, name))
+            first.tags = sorted(set(first.tags or []) | set(item.tags or [])) if (first.tags or item.tags) else None
+        else:
+            accepted[key] = ([index], item)
+    if not accepted:
+        return
+
+    keys = sorted(accepted)  # a fixed order: concurrent batches lock conversations in the same order
+    rows = [accepted[k][1] for k in keys]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO conversations_conversation AS c (
+                channel_id, external_id, product_id, team_id, customer_id, tags, csat, resolution, stated_handoff,
+                received_at, updated_at, message_count, customer_message_count, agent_message_count,
+                bot_message_count, handoff, bot_failure_streak, repeat_contact, masked_count)
+            SELECT s.channel_id, s.external_id, s.product_id, s.team_id, s.customer_id,
+                   ARRAY(SELECT jsonb_array_elements_text(COALESCE(s.tags, '[]'::jsonb))), s.csat,
+                   COALESCE(s.resolution, ''), s.handoff, now(), now(), 0, 0, 0, 0, false, 0, false, 0
+            FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::jsonb[],
+                        %s::smallint[], %s::text[], %s::boolean[])
+                 AS s(channel_id, external_id, product_id, team_id, customer_id, tags, csat, resolution, handoff)
+            ON CONFLICT (channel_id, external_id) DO UPDATE SET
+                product_id = COALESCE(EXCLUDED.product_id, c.product_id),
+                team_id = COALESCE(EXCLUDED.team_id, c.team_id),
+                customer_id = COALESCE(EXCLUDED.customer_id, c.customer_id),
+                tags = ARRAY(SELECT DISTINCT t FROM unnest(c.tags || EXCLUDED.tags) AS t ORDER BY t),
+                csat = COALESCE(EXCLUDED.csat, c.csat),
+                resolution = COALESCE(NULLIF(EXCLUDED.resolution, ''), c.resolution),
+                stated_handoff = COALESCE(EXCLUDED.stated_handoff, c.stated_handoff),
+                updated_at = now()
+            RETURNING c.id, c.channel_id, c.external_id, (c.xmax = 0) AS created
+            """,
+            [
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [products.get(r.product) if r.product else None for r in rows],
+                [teams.get(r.team) if r.team else None for r in rows],
+                [customers.get(r.customer) if r.customer else None for r in rows],
+                [json.dumps(r.tags, ensure_ascii=False) if r.tags else None for r in rows],
+                [r.csat for r in rows],
+                [r.resolution for r in rows],
+                [r.handoff for r in rows],
+            ],
+        )
+        stored = {
+            (channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()
+        }
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_message (conversation_id bigint, external_id text, role text, "
+            "sender text, agent_id bigint, sent_at timestamptz, text text, type text, masked_count smallint) "
+            "ON COMMIT DELETE ROWS"
+        )
+        masker = masker_from_settings() if settings.PII_MASKING else None
+        with cursor.cursor.copy(
+            "COPY incoming_message (conversation_id, external_id, role, sender, agent_id, sent_at, text, type, "
+            "masked_count) FROM STDIN"
+        ) as copy:
+            for key in keys:
+                conversation_id = stored[key][0]
+                for m in accepted[key][1].messages:
+                    text, masked = m.text, 0
+                    if masker is not None and text:
+                        result = masker.mask(text)
+                        text, masked = result.text, result.total
+                    agent_id = agents.get(m.sender) if m.role in ("agent", "bot") else None
+                    copy.write_row(
+                        (conversation_id, m.external_id, m.role, m.sender, agent_id, m.sent_at, text, m.type, masked)
+                    )
+        cursor.execute(
+            """
+            INSERT INTO conversations_message
+                (conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count)
+            SELECT conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count
+            FROM incoming_message ORDER BY conversation_id, external_id
+            ON CONFLICT (conversation_id, external_id) DO NOTHING
+            RETURNING conversation_id
+            """
+        )
+        added: dict[int, int] = {}
+        for (conversation_id,) in cursor.fetchall():
+            added[conversation_id] = added.get(conversation_id, 0) + 1
+        cursor.execute("DELETE FROM incoming_message")
+    recompute_metrics([pk for pk, _created in stored.values()])
+    for key in keys:
+        pk, created = stored[key]
+        for n, index in enumerate(accepted[key][0]):
+            results[index].status = "created" if created and n == 0 else "updated"
+            results[index].messages_added = added.get(pk, 0) if n == 0 else 0

@@ -1,0 +1,185 @@
+"""Service metrics of conversations, recomputed set-wise from their messages (two statements for any
+number of conversations). Definitions, as managers read them:
+
+- first response: the customer's first message → the first reply after it, by bot or human
+  (``first_response_seconds``); bot and human separately (``bot_first_response_seconds``,
+  ``human_first_response_seconds``).
+- handoff (转人工): a human agent answers after the bot (or the channel says so). It happened when the
+  customer's wait for a human began: the first message after the bot's last answer before the first
+  human answer. Human first response after a handoff counts from then; without a bot, from the
+  customer's first message.
+- agent reply gap: for each human answer to the customer, from the start of the customer's turn (their
+  first unanswered message) to the answer; average and longest.
+- handle time (AHT): from the start of the human's involvement (handoff, or the customer's first
+  message when there was no bot) to the last message; none for bot-only conversations.
+- bot failure streak: the longest run of consecutive bot answers each followed by a customer message
+  saying it failed (``CONVERSATIONS_BOT_FAILURE_PATTERN``: 不是这个, 没用, 转人工 …).
+- SLA: the most urgent tier whose tags the conversation carries, else its product's tier, else the
+  default; breached when the human first response (the bot's when no human took part) exceeds the
+  tier's target, or the customer was never answered.
+- repeat contact: the same customer came back about the same product within
+  ``CONVERSATIONS_REPEAT_CONTACT_HOURS`` (48 h) of the end: not first-contact-resolved (FCR).
+Response times and gaps count business time only for teams with business hours.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+
+_RECOMPUTE = """
+WITH ids AS (
+    SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id
+), ordered AS (
+    SELECT m.id, m.conversation_id, m.role, m.sent_at, m.masked_count,
+           lead(m.role) OVER w AS next_role,
+           lead(m.text) OVER w AS next_text,
+           row_number() OVER w AS n,
+           min(m.sent_at) FILTER (WHERE m.role = 'customer') OVER whole AS customer_first,
+           min(m.sent_at) FILTER (WHERE m.role = 'agent') OVER whole AS agent_first
+    FROM conversations_message m JOIN ids ON ids.id = m.conversation_id
+    WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.sent_at, m.id),
+           whole AS (PARTITION BY m.conversation_id)
+), spoken AS (
+    -- Turns between customer and agent; system notices (转人工 …) are not a turn of anyone.
+    SELECT o.conversation_id, o.role, o.sent_at, o.n,
+           lag(o.role) OVER (PARTITION BY o.conversation_id ORDER BY o.n) AS prev_role
+    FROM ordered o WHERE o.role <> 'system'
+), turns AS (
+    SELECT s.*,
+           max(CASE WHEN s.role = 'customer' AND s.prev_role IS DISTINCT FROM 'customer' THEN s.sent_at END)
+               OVER (PARTITION BY s.conversation_id ORDER BY s.n ROWS UNBOUNDED PRECEDING) AS turn_start
+    FROM spoken s
+), firsts AS (
+    SELECT conversation_id,
+           count(*) AS messages,
+           count(*) FILTER (WHERE role = 'customer') AS customer_messages,
+           count(*) FILTER (WHERE role = 'agent') AS agent_messages,
+           count(*) FILTER (WHERE role = 'bot') AS bot_messages,
+           COALESCE(sum(masked_count), 0) AS masked,
+           min(sent_at) AS started, max(sent_at) AS ended,
+           min(customer_first) AS customer_first,
+           min(agent_first) AS agent_first,
+           min(sent_at) FILTER (WHERE role IN ('agent', 'bot') AND sent_at >= customer_first) AS reply_first,
+           min(sent_at) FILTER (WHERE role = 'bot' AND sent_at >= customer_first) AS bot_first,
+           max(n) FILTER (WHERE role = 'bot' AND sent_at <= agent_first) AS last_bot_before_agent
+    FROM ordered GROUP BY conversation_id
+), handoffs AS (
+    SELECT f.*, o.sent_at AS handoff_moment
+    FROM firsts f
+    LEFT JOIN ordered o ON o.conversation_id = f.conversation_id AND o.n = f.last_bot_before_agent + 1
+), gaps AS (
+    SELECT t.conversation_id,
+           avg(kb_business_seconds(t.turn_start, t.sent_at, tm.business_hours)) AS avg_gap,
+           max(kb_business_seconds(t.turn_start, t.sent_at, tm.business_hours)) AS max_gap
+    FROM turns t
+    JOIN conversations_conversation c ON c.id = t.conversation_id
+    LEFT JOIN conversations_team tm ON tm.id = c.team_id
+    WHERE t.role = 'agent' AND t.prev_role = 'customer'
+    GROUP BY t.conversation_id
+), bot_turns AS (
+    SELECT conversation_id, n,
+           (next_role = 'customer' AND next_text ~ %(failure)s) AS failed,
+           row_number() OVER (PARTITION BY conversation_id ORDER BY n) AS k
+    FROM ordered WHERE role = 'bot'
+), streaks AS (
+    SELECT conversation_id, max(run) AS longest FROM (
+        SELECT conversation_id, count(*) AS run
+        FROM (SELECT conversation_id, k - row_number() OVER (PARTITION BY conversation_id ORDER BY k) AS island
+              FROM bot_turns WHERE failed) f
+        GROUP BY conversation_id, island
+    ) runs GROUP BY conversation_id
+), computed AS (
+    SELECT h.conversation_id, h.messages, h.customer_messages, h.agent_messages, h.bot_messages, h.masked,
+           h.started, h.ended,
+           (h.last_bot_before_agent IS NOT NULL) AS bot_handed_off,
+           h.handoff_moment,
+           kb_business_seconds(h.customer_first, h.reply_first, tm.business_hours) AS first_response,
+           kb_business_seconds(h.customer_first, h.bot_first, tm.business_hours) AS bot_first_response,
+           CASE WHEN h.agent_first IS NULL THEN NULL
+                WHEN h.last_bot_before_agent IS NOT NULL
+                    THEN kb_business_seconds(h.handoff_moment, h.agent_first, tm.business_hours)
+                ELSE kb_business_seconds(h.customer_first, h.agent_first, tm.business_hours)
+           END AS human_first_response,
+           CASE WHEN h.agent_first IS NULL THEN NULL
+                ELSE extract(epoch FROM h.ended - COALESCE(
+                    CASE WHEN h.last_bot_before_agent IS NOT NULL THEN h.handoff_moment END,
+                    h.customer_first, h.started)) END AS handle,
+           (h.customer_first IS NOT NULL) AS customer_spoke
+    FROM handoffs h
+    JOIN conversations_conversation c ON c.id = h.conversation_id
+    LEFT JOIN conversations_team tm ON tm.id = c.team_id
+), tiers AS (
+    SELECT c.id AS conversation_id,
+           COALESCE(
+               (SELECT t.id FROM conversations_slatier t WHERE t.match_tags && c.tags ORDER BY t.urgency, t.id LIMIT 1),
+               (SELECT t.id FROM conversations_slatier t
+                  JOIN conversations_slatier_products p ON p.slatier_id = t.id AND p.product_id = c.product_id
+                ORDER BY t.urgency, t.id LIMIT 1),
+               (SELECT t.id FROM conversations_slatier t WHERE t.is_default LIMIT 1)
+           ) AS tier_id
+    FROM conversations_conversation c JOIN ids ON ids.id = c.id
+)
+UPDATE conversations_conversation c SET
+    message_count = COALESCE(x.messages, 0),
+    customer_message_count = COALESCE(x.customer_messages, 0),
+    agent_message_count = COALESCE(x.agent_messages, 0),
+    bot_message_count = COALESCE(x.bot_messages, 0),
+    masked_count = COALESCE(x.masked, 0),
+    started_at = x.started,
+    ended_at = x.ended,
+    first_response_seconds = x.first_response,
+    bot_first_response_seconds = x.bot_first_response,
+    human_first_response_seconds = x.human_first_response,
+    handoff = COALESCE(x.bot_handed_off, false) OR COALESCE(c.stated_handoff, false),
+    handoff_at = CASE WHEN x.bot_handed_off THEN x.handoff_moment END,
+    avg_agent_reply_seconds = g.avg_gap,
+    max_agent_reply_seconds = g.max_gap,
+    handle_seconds = x.handle,
+    bot_failure_streak = COALESCE(st.longest, 0),
+    sla_tier_id = tr.tier_id,
+    sla_target_seconds = t.first_response_seconds,
+    sla_breached = CASE
+        WHEN t.id IS NULL OR NOT COALESCE(x.customer_spoke, false) THEN NULL
+        WHEN COALESCE(x.human_first_response, x.bot_first_response) IS NULL THEN true
+        ELSE COALESCE(x.human_first_response, x.bot_first_response) > t.first_response_seconds END
+FROM tiers tr
+LEFT JOIN computed x ON x.conversation_id = tr.conversation_id
+LEFT JOIN gaps g ON g.conversation_id = tr.conversation_id
+LEFT JOIN streaks st ON st.conversation_id = tr.conversation_id
+LEFT JOIN conversations_slatier t ON t.id = tr.tier_id
+WHERE c.id = tr.conversation_id
+"""
+
+_REPEAT_CONTACTS = """
+WITH pairs AS (
+    SELECT DISTINCT c.customer_id, c.product_id
+    FROM conversations_conversation c WHERE c.id = ANY(%(ids)s::bigint[]) AND c.customer_id IS NOT NULL
+), judged AS (
+    SELECT c.id, EXISTS (
+        SELECT 1 FROM conversations_conversation later
+        WHERE later.customer_id = c.customer_id
+          AND later.product_id IS NOT DISTINCT FROM c.product_id
+          AND later.id <> c.id
+          AND later.started_at > c.started_at
+          AND later.started_at <= COALESCE(c.ended_at, c.started_at) + %(window)s * interval '1 hour'
+    ) AS came_back
+    FROM conversations_conversation c
+    JOIN pairs p ON p.customer_id = c.customer_id AND p.product_id IS NOT DISTINCT FROM c.product_id
+    WHERE c.started_at IS NOT NULL
+)
+UPDATE conversations_conversation c SET repeat_contact = j.came_back
+FROM judged j WHERE c.id = j.id AND c.repeat_contact IS DISTINCT FROM j.came_back
+"""
+
+
+def recompute_metrics(conversation_ids: list[int]) -> None:
+    """Recompute the metrics of these conversations, and the repeat-contact flag of every conversation
+    of the same customers and products (a late-arriving conversation changes its predecessors')."""
+    if not conversation_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_RECOMPUTE, {"ids": conversation_ids, "failure": settings.CONVERSATIONS_BOT_FAILURE_PATTERN})
+        cursor.execute(
+            _REPEAT_CONTACTS, {"ids": conversation_ids, "window": settings.CONVERSATIONS_REPEAT_CONTACT_HOURS}
+        )
