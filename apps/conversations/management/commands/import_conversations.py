@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from apps.conversations.formats.files import Rejected, read_csv, read_jsonl
+from apps.conversations.formats.wecom import read_wecom
+from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+
+
+class Command(BaseCommand):
+    help = (
+        "Import conversations from a file, streaming: --format jsonl (one conversation a line, as the REST API "
+        "takes it), csv (one message a row) or wecom (WeChat customer service kf/sync_msg dumps). Importing the "
+        "same file again adds nothing; bad conversations are reported with their line numbers."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="Path to the file ('-' reads standard input).")
+        parser.add_argument("--format", choices=["jsonl", "csv", "wecom"], default="jsonl")
+        parser.add_argument("--batch-size", type=int, default=MAX_BATCH, help="Conversations per transaction.")
+        parser.add_argument("--idle-minutes", type=int, default=30, help="wecom: a new conversation after this gap.")
+        parser.add_argument("--product", help="wecom: product slug of the conversations.")
+        parser.add_argument("--team", help="wecom: team of the conversations.")
+        parser.add_argument("--quiet", action="store_true", help="No progress lines.")
+
+    def handle(self, *args, **options) -> None:
+        path = options["file"]
+        if path != "-" and not Path(path).is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        if not 1 <= options["batch_size"] <= MAX_BATCH:
+            raise CommandError(_("--batch-size must be 1 to %(n)s.") % {"n": MAX_BATCH})
+        handle = sys.stdin if path == "-" else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        try:
+            totals = self._import(self._read(handle, options), options)
+        finally:
+            if handle is not sys.stdin:
+                handle.close()
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("%(created)s imported, %(updated)s updated, %(rejected)s rejected; %(messages)s new messages.")
+                % totals
+            )
+        )
+
+    def _read(self, handle, options):
+        if options["format"] == "csv":
+            return read_csv(handle)
+        if options["format"] == "wecom":
+            return read_wecom(
+                handle, idle_minutes=options["idle_minutes"], product=options["product"], team=options["team"]
+            )
+        return read_jsonl(handle)
+
+    def _import(self, items, options) -> dict[str, int]:
+        totals = {"created": 0, "updated": 0, "rejected": 0, "messages": 0}
+        started = time.monotonic()
+        items = iter(items)
+        while batch := list(itertools.islice(items, options["batch_size"])):
+            good = [item for item in batch if not isinstance(item, Rejected)]
+            for item in batch:
+                if isinstance(item, Rejected):
+                    totals["rejected"] += 1
+                    self.stderr.write(_("line %(line)s: %(error)s") % {"line": item.line, "error": item.error})
+            results = ingest_conversations([payload for _line, payload in good])
+            for (line, _payload), result in zip(good, results, strict=True):
+                if result.status == "rejected":
+                    totals["rejected"] += 1
+                    details = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in result.errors.items())
+                    self.stderr.write(_("line %(line)s: %(error)s") % {"line": line, "error": details})
+                else:
+                    totals[result.status] += 1
+                    totals["messages"] += result.messages_added
+            if not options["quiet"]:
+                done = totals["created"] + totals["updated"] + totals["rejected"]
+                rate = done / max(time.monotonic() - started, 1e-9)
+                self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
+        return totals
