@@ -68,11 +68,29 @@ _KNOWLEDGE_APPROVE = [
     "answers.delete_answerthreshold",
 ]
 
+_CONVERSATIONS_READ = [
+    "conversations.view_channel",
+    "conversations.view_team",
+    "conversations.view_agent",
+    "conversations.view_customer",
+    "conversations.view_conversation",
+    "conversations.view_message",
+    "conversations.view_slatier",
+]
+_CONVERSATIONS_MANAGE = [
+    "conversations.add_team",
+    "conversations.change_team",
+    "conversations.change_agent",
+    "conversations.add_slatier",
+    "conversations.change_slatier",
+    "conversations.change_channel",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     KNOWLEDGE_EDITOR: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE,
     KNOWLEDGE_APPROVER: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE + _KNOWLEDGE_APPROVE,
-    QA_REVIEWER: _KNOWLEDGE_READ,
-    QA_LEAD: _KNOWLEDGE_READ,
+    QA_REVIEWER: _KNOWLEDGE_READ + _CONVERSATIONS_READ,
+    QA_LEAD: _KNOWLEDGE_READ + _CONVERSATIONS_READ + _CONVERSATIONS_MANAGE,
     AGENT: [
         "knowledge.view_article",
         "knowledge.view_articleversion",

@@ -1,0 +1,115 @@
+"""Conversations in the admin: read-only transcripts with their metrics; teams, agents, channels and SLA
+tiers managed by QA leads."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from apps.conversations.models import Agent, Channel, Conversation, Customer, Message, SlaTier, Team
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "business_hours"]
+    search_fields = ["name"]
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "team", "user", "created_at"]
+    list_filter = ["kind", "team"]
+    search_fields = ["code", "name", "user__username"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["code", "created_at"]
+
+
+@admin.register(SlaTier)
+class SlaTierAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_response_seconds", "urgency", "match_tags", "is_default"]
+    filter_horizontal = ["products"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "first_seen_at"]
+    search_fields = ["external_id"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ["sent_at", "role", "sender", "type", "text", "masked_count"]
+    readonly_fields = fields
+    ordering = ["sent_at", "id"]
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Transcripts are as the channel sent them (masked): nothing here edits them."""
+
+    list_display = [
+        "external_id",
+        "channel",
+        "product",
+        "team",
+        "started_at",
+        "message_count",
+        "first_response_seconds",
+        "human_first_response_seconds",
+        "handoff",
+        "sla_breached",
+        "repeat_contact",
+        "csat",
+    ]
+    list_filter = ["channel", "team", "product", "handoff", "sla_breached", "repeat_contact", "sla_tier", "csat"]
+    search_fields = ["=external_id", "=customer__external_id"]
+    date_hierarchy = "started_at"
+    list_select_related = ["channel", "product", "team"]
+    show_full_result_count = False  # counting 10^8 rows is not a page view
+    inlines = [MessageInline]
+    fieldsets = [
+        (None, {"fields": ["channel", "external_id", "product", "team", "customer", "tags", "csat", "resolution"]}),
+        (
+            _("Metrics"),
+            {
+                "fields": [
+                    ("started_at", "ended_at"),
+                    ("message_count", "customer_message_count", "agent_message_count", "bot_message_count"),
+                    ("first_response_seconds", "bot_first_response_seconds", "human_first_response_seconds"),
+                    ("handoff", "handoff_at"),
+                    ("avg_agent_reply_seconds", "max_agent_reply_seconds", "handle_seconds"),
+                    ("bot_failure_streak", "repeat_contact"),
+                    ("sla_tier", "sla_target_seconds", "sla_breached"),
+                    "masked_count",
+                ]
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in Conversation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser

@@ -1,0 +1,64 @@
+"""QA leads and reviewers read conversations in the admin; editors and agents do not."""
+
+import pytest
+
+from apps.accounts import roles
+from apps.conversations.models import Conversation
+from apps.conversations.services.ingest import ingest_conversations
+from tests.factories import ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def stored():
+    ProductFactory(slug="mall-app")
+    ingest_conversations(
+        [
+            {
+                "channel": "wechat",
+                "external_id": "c-1",
+                "product": "mall-app",
+                "team": "售后一组",
+                "customer": "u-1",
+                "messages": [
+                    {
+                        "id": "1",
+                        "role": "customer",
+                        "sender": "u-1",
+                        "sent_at": "2026-11-02T10:00:00+08:00",
+                        "text": "手机 13812345678",
+                    },
+                    {
+                        "id": "2",
+                        "role": "agent",
+                        "sender": "agent-1",
+                        "sent_at": "2026-11-02T10:00:30+08:00",
+                        "text": "您好",
+                    },
+                ],
+            }
+        ]
+    )
+    return Conversation.objects.get()
+
+
+@pytest.mark.parametrize("role", [roles.QA_REVIEWER, roles.QA_LEAD])
+def test_qa_roles_read_conversations_with_metrics_and_masked_messages(client, stored, role):
+    client.force_login(UserFactory(role=role))
+    for url in [
+        "/admin/conversations/conversation/",
+        "/admin/conversations/conversation/?sla_breached__exact=0",
+        "/admin/conversations/team/",
+        "/admin/conversations/slatier/",
+        "/admin/conversations/agent/",
+    ]:
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/admin/conversations/conversation/{stored.pk}/change/").content.decode()
+    assert "138****5678" in page and "13812345678" not in page
+
+
+def test_editors_and_agents_do_not_see_conversations(client, stored):
+    for role in (roles.KNOWLEDGE_EDITOR, roles.AGENT):
+        client.force_login(UserFactory(role=role))
+        assert client.get("/admin/conversations/conversation/").status_code == 403
