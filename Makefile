@@ -26,6 +26,7 @@ migrate: deps
 demo: migrate
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py load_demo_data
+	$(PY) manage.py generate_conversations --count 3000
 
 # Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
 run: messages migrate

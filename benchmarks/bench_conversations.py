@@ -72,7 +72,7 @@ def copy_ceiling(path: Path) -> float:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS bench_message_copy")
         cursor.execute(
-            "CREATE TABLE bench_message_copy (LIKE conversations_message INCLUDING DEFAULTS INCLUDING INDEXES)"
+            "CREATE TABLE bench_message_copy (LIKE conversations_message INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)"
         )
     settings = connection.settings_dict
     dsn = f"dbname={settings['NAME']} user={settings['USER']} host={settings['HOST']} port={settings['PORT'] or 5432}"
