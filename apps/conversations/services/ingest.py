@@ -45,8 +45,14 @@ class ItemResult:
         return body
 
 
-def ingest_conversations(raw_items: Iterable[object], *, create_unknown: bool | None = None) -> list[ItemResult]:
-    """Check and store conversations as sent (dicts); one result per item, in order."""
+def ingest_conversations(
+    raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True
+) -> list[ItemResult]:
+    """Check and store conversations as sent (dicts); one result per item, in order.
+
+    ``durable=False`` (file imports, which can simply be run again) commits without waiting for the
+    write-ahead log to reach the disk: a database crash may lose the last batches, never corrupt them.
+    """
     create_unknown = settings.CONVERSATIONS_CREATE_UNKNOWN if create_unknown is None else create_unknown
     results: list[ItemResult] = []
     parsed: list[tuple[int, ConversationIn]] = []
@@ -63,6 +69,9 @@ def ingest_conversations(raw_items: Iterable[object], *, create_unknown: bool | 
     if parsed:
         try:
             with transaction.atomic():
+                if not durable:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET LOCAL synchronous_commit = off")
                 _write(parsed, results, create_unknown)
         except DatabaseError:
             # Something only the database could refuse: find the culprit by writing items one by one.
@@ -186,17 +195,10 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
         stored = {
             (channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()
         }
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS incoming_message (conversation_id bigint, external_id text, role text, "
-            "sender text, agent_id bigint, sent_at timestamptz, text text, type text, masked_count smallint) "
-            "ON COMMIT DELETE ROWS"
-        )
         masker = masker_from_settings() if settings.PII_MASKING else None
-        with cursor.cursor.copy(
-            "COPY incoming_message (conversation_id, external_id, role, sender, agent_id, sent_at, text, type, "
-            "masked_count) FROM STDIN"
-        ) as copy:
-            for key in keys:
+
+        def rows(keys_: list[tuple[int, str]]):
+            for key in keys_:
                 conversation_id = stored[key][0]
                 for m in accepted[key][1].messages:
                     text, masked = m.text, 0
@@ -204,23 +206,41 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
                         result = masker.mask(text)
                         text, masked = result.text, result.total
                     agent_id = agents.get(m.sender) if m.role in ("agent", "bot") else None
-                    copy.write_row(
-                        (conversation_id, m.external_id, m.role, m.sender, agent_id, m.sent_at, text, m.type, masked)
-                    )
-        cursor.execute(
-            """
-            INSERT INTO conversations_message
-                (conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count)
-            SELECT conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count
-            FROM incoming_message ORDER BY conversation_id, external_id
-            ON CONFLICT (conversation_id, external_id) DO NOTHING
-            RETURNING conversation_id
-            """
-        )
+                    yield (conversation_id, m.external_id, m.role, m.sender, agent_id, m.sent_at, text, m.type, masked)
+
+        columns = "conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count"
         added: dict[int, int] = {}
-        for (conversation_id,) in cursor.fetchall():
-            added[conversation_id] = added.get(conversation_id, 0) + 1
-        cursor.execute("DELETE FROM incoming_message")
+        # New conversations (this transaction holds their rows): nothing of theirs is stored yet, so their
+        # messages go straight in with COPY.
+        new = [key for key in keys if stored[key][1]]
+        if new:
+            with cursor.cursor.copy(f"COPY conversations_message ({columns}) FROM STDIN") as copy:
+                for row in rows(new):
+                    copy.write_row(row)
+            for key in new:
+                added[stored[key][0]] = len(accepted[key][1].messages)
+        # Known conversations: through a temporary table, skipping the message ids already stored.
+        known = [key for key in keys if not stored[key][1]]
+        if known:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS incoming_message (conversation_id bigint, external_id text, "
+                "role text, sender text, agent_id bigint, sent_at timestamptz, text text, type text, "
+                "masked_count smallint) ON COMMIT DELETE ROWS"
+            )
+            with cursor.cursor.copy(f"COPY incoming_message ({columns}) FROM STDIN") as copy:
+                for row in rows(known):
+                    copy.write_row(row)
+            cursor.execute(
+                f"""
+                INSERT INTO conversations_message ({columns})
+                SELECT {columns} FROM incoming_message ORDER BY conversation_id, external_id
+                ON CONFLICT (conversation_id, external_id) DO NOTHING
+                RETURNING conversation_id
+                """
+            )
+            for (conversation_id,) in cursor.fetchall():
+                added[conversation_id] = added.get(conversation_id, 0) + 1
+            cursor.execute("DELETE FROM incoming_message")
     recompute_metrics([pk for pk, _created in stored.values()])
     for key in keys:
         pk, created = stored[key]

@@ -67,7 +67,8 @@ class Command(BaseCommand):
                 if isinstance(item, Rejected):
                     totals["rejected"] += 1
                     self.stderr.write(_("line %(line)s: %(error)s") % {"line": item.line, "error": item.error})
-            results = ingest_conversations([payload for _line, payload in good])
+            # Re-running an import is harmless, so batches need not wait for the disk (see ingest_conversations).
+            results = ingest_conversations([payload for _line, payload in good], durable=False)
             for (line, _payload), result in zip(good, results, strict=True):
                 if result.status == "rejected":
                     totals["rejected"] += 1
