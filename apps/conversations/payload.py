@@ -29,6 +29,7 @@ class MessageIn:
     sent_at: datetime
     text: str
     type: str = "text"
+    masked_count: int = 0  # personal data masked out of ``text`` (set by the ingestion service)
 
 
 @dataclass

@@ -99,3 +99,16 @@ def test_wecom_dumps_become_conversations_per_customer_and_idle_gap():
 def test_a_missing_file_is_a_clear_error():
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_conversations", "/nonexistent/file.jsonl")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_batches_are_stored_by_a_writer_thread_while_the_next_is_read(tmp_path):
+    ProductFactory(slug="mall-app")  # the transactional test database starts empty
+    file = tmp_path / "conversations.jsonl"
+    lines = [conversation_line(f"p-{i}") for i in range(5)]
+    lines.insert(3, conversation_line("p-bad", csat=0))
+    file.write_text("\n".join(lines) + "\n")
+    out, err = run(file, "--batch-size", "2")
+    assert "5 imported, 0 updated, 1 rejected; 10 new messages." in out
+    assert "line 4: csat:" in err
+    assert Conversation.objects.count() == 5 and Message.objects.count() == 10

@@ -45,17 +45,19 @@ class ItemResult:
         return body
 
 
-def ingest_conversations(
-    raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True
-) -> list[ItemResult]:
-    """Check and store conversations as sent (dicts); one result per item, in order.
+@dataclass
+class Prepared:
+    """A batch checked and masked in Python, ready for :func:`store` (which only talks to the database)."""
 
-    ``durable=False`` (file imports, which can simply be run again) commits without waiting for the
-    write-ahead log to reach the disk: a database crash may lose the last batches, never corrupt them.
-    """
-    create_unknown = settings.CONVERSATIONS_CREATE_UNKNOWN if create_unknown is None else create_unknown
+    results: list[ItemResult]
+    parsed: list[tuple[int, ConversationIn]]
+
+
+def prepare(raw_items: Iterable[object]) -> Prepared:
+    """Check every conversation and mask its messages' personal data; nothing touches the database."""
     results: list[ItemResult] = []
     parsed: list[tuple[int, ConversationIn]] = []
+    masker = masker_from_settings() if settings.PII_MASKING else None
     for index, raw in enumerate(raw_items):
         try:
             item = parse_conversation(raw)
@@ -64,8 +66,24 @@ def ingest_conversations(
             external_id = raw.get("external_id") if isinstance(raw, dict) else None
             results.append(ItemResult(index, _str(channel), _str(external_id), "rejected", errors=exc.errors))
             continue
+        if masker is not None:
+            for message in item.messages:
+                if message.text:
+                    masked = masker.mask(message.text)
+                    message.text, message.masked_count = masked.text, masked.total
         results.append(ItemResult(index, item.channel, item.external_id, "pending"))
         parsed.append((index, item))
+    return Prepared(results, parsed)
+
+
+def store(batch: Prepared, *, create_unknown: bool | None = None, durable: bool = True) -> list[ItemResult]:
+    """Write a prepared batch in one transaction; one result per item, in order.
+
+    ``durable=False`` (file imports, which can simply be run again) commits without waiting for the
+    write-ahead log to reach the disk: a database crash may lose the last batches, never corrupt them.
+    """
+    create_unknown = settings.CONVERSATIONS_CREATE_UNKNOWN if create_unknown is None else create_unknown
+    results, parsed = batch.results, batch.parsed
     if parsed:
         try:
             with transaction.atomic():
@@ -83,6 +101,13 @@ def ingest_conversations(
                     results[index].status = "rejected"
                     results[index].errors = {"non_field_errors": [_("Could not be stored: %(e)s") % {"e": exc}]}
     return results
+
+
+def ingest_conversations(
+    raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True
+) -> list[ItemResult]:
+    """Check, mask and store conversations as sent (dicts); one result per item, in order."""
+    return store(prepare(raw_items), create_unknown=create_unknown, durable=durable)
 
 
 def _str(value: object) -> str | None:
@@ -195,18 +220,23 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
         stored = {
             (channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()
         }
-        masker = masker_from_settings() if settings.PII_MASKING else None
 
         def rows(keys_: list[tuple[int, str]]):
             for key in keys_:
                 conversation_id = stored[key][0]
                 for m in accepted[key][1].messages:
-                    text, masked = m.text, 0
-                    if masker is not None and text:
-                        result = masker.mask(text)
-                        text, masked = result.text, result.total
                     agent_id = agents.get(m.sender) if m.role in ("agent", "bot") else None
-                    yield (conversation_id, m.external_id, m.role, m.sender, agent_id, m.sent_at, text, m.type, masked)
+                    yield (
+                        conversation_id,
+                        m.external_id,
+                        m.role,
+                        m.sender,
+                        agent_id,
+                        m.sent_at,
+                        m.text,
+                        m.type,
+                        m.masked_count,
+                    )
 
         columns = "conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count"
         added: dict[int, int] = {}

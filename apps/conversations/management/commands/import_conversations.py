@@ -3,14 +3,16 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from apps.conversations.formats.files import Rejected, read_csv, read_jsonl
 from apps.conversations.formats.wecom import read_wecom
-from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.conversations.services.ingest import MAX_BATCH, Prepared, prepare, store
 
 
 class Command(BaseCommand):
@@ -58,27 +60,71 @@ class Command(BaseCommand):
         return read_jsonl(handle)
 
     def _import(self, items, options) -> dict[str, int]:
+        """Pipelined: while the database stores one batch (in a writer thread), the next is read, checked
+        and masked here."""
         totals = {"created": 0, "updated": 0, "rejected": 0, "messages": 0}
         started = time.monotonic()
         items = iter(items)
-        while batch := list(itertools.islice(items, options["batch_size"])):
-            good = [item for item in batch if not isinstance(item, Rejected)]
-            for item in batch:
-                if isinstance(item, Rejected):
-                    totals["rejected"] += 1
-                    self.stderr.write(_("line %(line)s: %(error)s") % {"line": item.line, "error": item.error})
-            # Re-running an import is harmless, so batches need not wait for the disk (see ingest_conversations).
-            results = ingest_conversations([payload for _line, payload in good], durable=False)
-            for (line, _payload), result in zip(good, results, strict=True):
-                if result.status == "rejected":
-                    totals["rejected"] += 1
-                    details = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in result.errors.items())
-                    self.stderr.write(_("line %(line)s: %(error)s") % {"line": line, "error": details})
-                else:
-                    totals[result.status] += 1
-                    totals["messages"] += result.messages_added
-            if not options["quiet"]:
-                done = totals["created"] + totals["updated"] + totals["rejected"]
-                rate = done / max(time.monotonic() - started, 1e-9)
-                self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
+        # Inside a caller's transaction (call_command from code or tests) the writes must join it: no thread.
+        pool = _SameThread() if connection.in_atomic_block else ThreadPoolExecutor(max_workers=1)
+        with pool as writer:
+            pending = None
+            while batch := list(itertools.islice(items, options["batch_size"])):
+                good = [item for item in batch if not isinstance(item, Rejected)]
+                for item in batch:
+                    if isinstance(item, Rejected):
+                        totals["rejected"] += 1
+                        self.stderr.write(_("line %(line)s: %(error)s") % {"line": item.line, "error": item.error})
+                prepared = prepare([payload for _line, payload in good])
+                if pending is not None:
+                    self._tally(pending[0].result(), pending[1], totals, started, options)
+                pending = (writer.submit(_store, prepared), good)
+            if pending is not None:
+                self._tally(pending[0].result(), pending[1], totals, started, options)
+            if isinstance(writer, ThreadPoolExecutor):
+                writer.submit(_close_connection).result()  # the writer thread's own connection
         return totals
+
+    def _tally(self, results, good, totals, started, options) -> None:
+        for (line, _payload), result in zip(good, results, strict=True):
+            if result.status == "rejected":
+                totals["rejected"] += 1
+                details = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in result.errors.items())
+                self.stderr.write(_("line %(line)s: %(error)s") % {"line": line, "error": details})
+            else:
+                totals[result.status] += 1
+                totals["messages"] += result.messages_added
+        if not options["quiet"]:
+            done = totals["created"] + totals["updated"] + totals["rejected"]
+            rate = done / max(time.monotonic() - started, 1e-9)
+            self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
+
+
+def _store(prepared: Prepared) -> list:
+    """In the writer thread (its own database connection). Re-running an import is harmless, so batches
+    need not wait for the disk (see ``store``)."""
+    return store(prepared, durable=False)
+
+
+def _close_connection() -> None:
+    connection.close()  # resolved in the calling thread: closes that thread's connection
+
+
+class _SameThread:
+    """The executor interface, running each task at once in this thread."""
+
+    def __enter__(self) -> _SameThread:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - re-raised by Future.result(), like a real executor
+            future.set_exception(exc)
+        return future
