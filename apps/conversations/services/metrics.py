@@ -32,6 +32,11 @@ from django.db import connection
 _RECOMPUTE_TEMPLATE = """
 WITH ids AS (
     SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id
+), targets AS MATERIALIZED (
+    -- The conversations by primary key, with their team's hours: never a scan of the whole table.
+    SELECT c.id, c.tags, c.product_id, tm.business_hours
+    FROM ids JOIN conversations_conversation c ON c.id = ids.id
+    LEFT JOIN conversations_team tm ON tm.id = c.team_id
 ), ordered AS (
     SELECT m.id, m.conversation_id, m.role, m.sent_at, m.masked_count,
            lead(m.role) OVER w AS next_role,
@@ -75,8 +80,7 @@ WITH ids AS (
            avg(_BUSINESS(t.turn_start, t.sent_at, tm.business_hours)) AS avg_gap,
            max(_BUSINESS(t.turn_start, t.sent_at, tm.business_hours)) AS max_gap
     FROM turns t
-    JOIN conversations_conversation c ON c.id = t.conversation_id
-    LEFT JOIN conversations_team tm ON tm.id = c.team_id
+    JOIN targets tm ON tm.id = t.conversation_id
     WHERE t.role = 'agent' AND t.prev_role = 'customer'
     GROUP BY t.conversation_id
 ), bot_turns AS (
@@ -109,8 +113,7 @@ WITH ids AS (
                     h.customer_first, h.started)) END AS handle,
            (h.customer_first IS NOT NULL) AS customer_spoke
     FROM handoffs h
-    JOIN conversations_conversation c ON c.id = h.conversation_id
-    LEFT JOIN conversations_team tm ON tm.id = c.team_id
+    JOIN targets tm ON tm.id = h.conversation_id
 ), tiers AS (
     SELECT c.id AS conversation_id,
            COALESCE(
@@ -120,7 +123,7 @@ WITH ids AS (
                 ORDER BY t.urgency, t.id LIMIT 1),
                (SELECT t.id FROM conversations_slatier t WHERE t.is_default LIMIT 1)
            ) AS tier_id
-    FROM conversations_conversation c JOIN ids ON ids.id = c.id
+    FROM targets c
 )
 UPDATE conversations_conversation c SET
     message_count = COALESCE(x.messages, 0),
