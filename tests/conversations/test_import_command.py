@@ -102,10 +102,10 @@ def test_a_missing_file_is_a_clear_error():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_batches_are_stored_by_a_writer_thread_while_the_next_is_read(tmp_path):
+def test_outside_a_transaction_writer_threads_store_batches_while_the_next_is_read(tmp_path):
     ProductFactory(slug="mall-app")  # the transactional test database starts empty
     file = tmp_path / "conversations.jsonl"
-    lines = [conversation_line(f"p-{i}") for i in range(5)]
+    lines = [conversation_line(f"p-{i}", customer=f"u-{i}") for i in range(5)]  # spread over both writers
     lines.insert(3, conversation_line("p-bad", csat=0))
     file.write_text("\n".join(lines) + "\n")
     out, err = run(file, "--batch-size", "2")

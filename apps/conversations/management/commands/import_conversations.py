@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,12 +30,15 @@ class Command(BaseCommand):
         parser.add_argument("--idle-minutes", type=int, default=30, help="wecom: a new conversation after this gap.")
         parser.add_argument("--product", help="wecom: product slug of the conversations.")
         parser.add_argument("--team", help="wecom: team of the conversations.")
+        parser.add_argument("--writers", type=int, default=2, help="Database connections writing in parallel.")
         parser.add_argument("--quiet", action="store_true", help="No progress lines.")
 
     def handle(self, *args, **options) -> None:
         path = options["file"]
         if path != "-" and not Path(path).is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
+        if not 1 <= options["writers"] <= 8:
+            raise CommandError(_("--writers must be 1 to 8."))
         if not 1 <= options["batch_size"] <= MAX_BATCH:
             raise CommandError(_("--batch-size must be 1 to %(n)s.") % {"n": MAX_BATCH})
         handle = sys.stdin if path == "-" else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
@@ -60,29 +64,42 @@ class Command(BaseCommand):
         return read_jsonl(handle)
 
     def _import(self, items, options) -> dict[str, int]:
-        """Pipelined: while the database stores one batch (in a writer thread), the next is read, checked
-        and masked here."""
+        """Pipelined and parallel: writer threads (each with its own database connection) store the
+        current batch while the next is read, checked and masked here. A batch is split among the writers
+        by customer, so one customer's conversations (and the repeat contacts between them) always go
+        through the same writer and writers never wait on each other's rows."""
         totals = {"created": 0, "updated": 0, "rejected": 0, "messages": 0}
         started = time.monotonic()
         items = iter(items)
         # Inside a caller's transaction (call_command from code or tests) the writes must join it: no thread.
-        pool = _SameThread() if connection.in_atomic_block else ThreadPoolExecutor(max_workers=1)
-        with pool as writer:
-            pending = None
+        threaded = not connection.in_atomic_block
+        count = options["writers"] if threaded else 1
+        writers = [ThreadPoolExecutor(max_workers=1) if threaded else _SameThread() for _ in range(count)]
+        pending: list[tuple] = []
+        try:
             while batch := list(itertools.islice(items, options["batch_size"])):
-                good = [item for item in batch if not isinstance(item, Rejected)]
+                parts: list[list[tuple[int, dict]]] = [[] for _ in writers]
                 for item in batch:
                     if isinstance(item, Rejected):
                         totals["rejected"] += 1
                         self.stderr.write(_("line %(line)s: %(error)s") % {"line": item.line, "error": item.error})
-                prepared = prepare([payload for _line, payload in good])
-                if pending is not None:
-                    self._tally(pending[0].result(), pending[1], totals, started, options)
-                pending = (writer.submit(_store, prepared), good)
-            if pending is not None:
-                self._tally(pending[0].result(), pending[1], totals, started, options)
-            if isinstance(writer, ThreadPoolExecutor):
-                writer.submit(_close_connection).result()  # the writer thread's own connection
+                    else:
+                        parts[_partition(item[1], count)].append(item)
+                submitted = [
+                    (writer.submit(_store, prepare([payload for _line, payload in part])), part)
+                    for writer, part in zip(writers, parts, strict=True)
+                    if part
+                ]
+                for future, part in pending:
+                    self._tally(future.result(), part, totals, started, options)
+                pending = submitted
+            for future, part in pending:
+                self._tally(future.result(), part, totals, started, options)
+        finally:
+            for writer in writers:
+                if threaded:
+                    writer.submit(_close_connection).result()  # each writer thread's own connection
+                writer.shutdown()
         return totals
 
     def _tally(self, results, good, totals, started, options) -> None:
@@ -106,6 +123,14 @@ def _store(prepared: Prepared) -> list:
     return store(prepared, durable=False)
 
 
+def _partition(payload: object, count: int) -> int:
+    """The writer of a conversation: by customer (else by conversation id), stable across batches."""
+    if count == 1 or not isinstance(payload, dict):
+        return 0
+    key = str(payload.get("customer") or payload.get("external_id") or "")
+    return zlib.crc32(key.encode()) % count
+
+
 def _close_connection() -> None:
     connection.close()  # resolved in the calling thread: closes that thread's connection
 
@@ -117,6 +142,9 @@ class _SameThread:
         return self
 
     def __exit__(self, *exc) -> None:
+        return None
+
+    def shutdown(self) -> None:
         return None
 
     def submit(self, fn, *args):
