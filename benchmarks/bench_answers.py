@@ -251,7 +251,10 @@ def main() -> None:
         **os.environ,
         "KBPORTAL_DB_NAME": "kbportal_bench",
         "EMBEDDING_THREADS": "1",
-        "DEBUG": "1",
+        "DEBUG": "0",  # production settings: no per-query bookkeeping
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
     }
     server = subprocess.Popen(
