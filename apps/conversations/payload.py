@@ -55,7 +55,7 @@ class PayloadErrors(Exception):
 def _text(value: object, path: str, errors: dict, *, required: bool, max_length: int) -> str | None:
     if type(value) is str:  # the common case, checked in a few operations (millions of messages a file)
         text = value.strip()
-        if text and len(text) <= max_length:
+        if text and len(text) <= max_length and "\x00" not in text:
             return text
     if value is None or value == "":
         if required:
@@ -65,6 +65,9 @@ def _text(value: object, path: str, errors: dict, *, required: bool, max_length:
         errors[path] = [_("Must be a string.")]
         return None
     text = str(value).strip()
+    if "\x00" in text:
+        errors[path] = [_("Must not contain NUL characters.")]
+        return None
     if len(text) > max_length:
         errors[path] = [_("At most %(n)s characters.") % {"n": max_length}]
         return None
@@ -111,6 +114,8 @@ def _message(raw: object, i: int, errors: dict) -> MessageIn | None:
     text = raw.get("text", "")
     if text is None:
         text = ""
+    if isinstance(text, str) and "\x00" in text:  # PostgreSQL text cannot hold NUL; channels do send it
+        text = text.replace("\x00", "")
     if not isinstance(text, str):
         errors[f"{path}.text"] = [_("Must be a string.")]
     elif len(text) > MAX_TEXT:

@@ -278,3 +278,12 @@ def test_a_customer_coming_back_within_48_hours_marks_the_earlier_conversation_e
     other_product = conversation("c-4", product=None, messages=[msg(1, "customer", 86400)])
     ingest_conversations([other_product])
     assert Conversation.objects.get(external_id="c-2").repeat_contact is False
+
+
+def test_odd_input_from_channels_is_cleaned_or_refused_never_a_server_error(writer):
+    nul_text = conversation(messages=[msg(1, "customer", 0, "你好\x00在吗")])
+    assert writer.post("/api/v1/conversations/", nul_text, format="json").status_code == 201
+    assert Message.objects.get().text == "你好在吗"
+    for body in ([1, 2], "text", {"conversations": "x"}, conversation(external_id="a\x00b"), {"channel": "Bad Code"}):
+        response = writer.post("/api/v1/conversations/", body, format="json")
+        assert response.status_code == 400, body
