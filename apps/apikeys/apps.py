@@ -6,3 +6,6 @@ class ApiKeysConfig(AppConfig):
     name = "apps.apikeys"
     label = "apikeys"
     verbose_name = _("API keys")
+
+    def ready(self) -> None:
+        from apps.apikeys import schema  # noqa: F401 - registers the OpenAPI security scheme

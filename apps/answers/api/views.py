@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ class AnswerApi(APIView):
 
     required_scope = "answers"
 
+    @extend_schema_serializer(component_name="AnswerRequest")
     class InputSerializer(serializers.Serializer):
         question = serializers.CharField(
             max_length=MAX_QUESTION_LENGTH,
@@ -56,17 +57,20 @@ class AnswerApi(APIView):
             required=False, default=3, min_value=1, max_value=10, help_text="How many candidates to list."
         )
 
+    @extend_schema_serializer(component_name="Answer")
     class AnswerSerializer(serializers.Serializer):
         article_id = serializers.CharField(help_text="The article's external id.")
         version = serializers.IntegerField(help_text="The published version answered from.")
         question = serializers.CharField(help_text="The article's standard question.")
         text = serializers.CharField(help_text="The answer for the requested channel (Markdown).")
 
+    @extend_schema_serializer(component_name="AnswerCandidate")
     class CandidateSerializer(serializers.Serializer):
         article_id = serializers.CharField()
         question = serializers.CharField()
         score = serializers.FloatField(help_text="Confidence-scaled score, 0..1.")
 
+    @extend_schema_serializer(component_name="AnswerResponse")
     class OutputSerializer(serializers.Serializer):
         query_id = serializers.UUIDField(help_text="Send feedback to /api/v1/answers/{query_id}/feedback/.")
         handoff = serializers.BooleanField(help_text="True: hand the customer to a human.")
@@ -102,6 +106,7 @@ class FeedbackApi(APIView):
 
     required_scope = "answers"
 
+    @extend_schema_serializer(component_name="AnswerFeedback")
     class InputSerializer(serializers.Serializer):
         helpful = serializers.BooleanField()
         comment = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")

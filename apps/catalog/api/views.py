@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -7,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.catalog.models import ReleaseSource
 from apps.catalog.services import product_by_slug, release_record
+from apps.core.api.schema import api_errors
 from apps.core.versions import validate_version
 
 
@@ -15,6 +17,7 @@ class ReleaseCreateApi(APIView):
 
     required_scope = "releases:write"
 
+    @extend_schema_serializer(component_name="ReleaseRequest")
     class InputSerializer(serializers.Serializer):
         product = serializers.SlugField()
         version = serializers.CharField(max_length=40, validators=[validate_version])
@@ -22,6 +25,7 @@ class ReleaseCreateApi(APIView):
         changed_features = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
         notes = serializers.CharField(required=False, allow_blank=True, default="")
 
+    @extend_schema_serializer(component_name="Release")
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         product = serializers.CharField(source="product.slug")
@@ -37,6 +41,12 @@ class ReleaseCreateApi(APIView):
         def get_stale_check(self, release) -> str:
             return "done" if release.stale_check_done_at else "queued"
 
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OutputSerializer, 200: OutputSerializer, **api_errors("releases:write")},
+        tags=["releases"],
+        description="Records a release (201), or returns the one already recorded for that version (200).",
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -10,17 +10,8 @@ from rest_framework.views import APIView
 from apps.conversations.models import Conversation
 from apps.conversations.selectors import conversation_by_channel_id
 from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
-from apps.core.api.serializers import ErrorSerializer
+from apps.core.api.schema import api_errors
 from apps.core.errors import NotFound, ValidationFailed
-
-
-def _errors(scope: str) -> dict:
-    return {
-        400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` maps each field path to messages."),
-        401: OpenApiResponse(ErrorSerializer, description="No API key, or an unknown, expired or revoked one."),
-        403: OpenApiResponse(ErrorSerializer, description=f"The key lacks the `{scope}` scope."),
-        429: OpenApiResponse(ErrorSerializer, description="Rate limit of the key exceeded; see `Retry-After`."),
-    }
 
 
 class MessageInSerializer(serializers.Serializer):
@@ -45,14 +36,13 @@ class ConversationInSerializer(serializers.Serializer):
     messages = MessageInSerializer(many=True, required=False)
 
 
-ITEM_RESULT_FIELDS = {
-    "index": serializers.IntegerField(),
-    "channel": serializers.CharField(allow_null=True),
-    "external_id": serializers.CharField(allow_null=True),
-    "status": serializers.ChoiceField(choices=["created", "updated", "rejected"]),
-    "messages_added": serializers.IntegerField(required=False, help_text="New messages stored."),
-    "errors": serializers.DictField(required=False, help_text="Field path → messages, when rejected."),
-}
+class ConversationIngestResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    channel = serializers.CharField(allow_null=True)
+    external_id = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=["created", "updated", "rejected"])
+    messages_added = serializers.IntegerField(required=False, help_text="New messages stored.")
+    errors = serializers.DictField(required=False, help_text="Field path → messages, when rejected.")
 
 
 class ConversationsApi(APIView):
@@ -69,11 +59,11 @@ class ConversationsApi(APIView):
                     "created": serializers.IntegerField(),
                     "updated": serializers.IntegerField(),
                     "rejected": serializers.IntegerField(),
-                    "results": inline_serializer("ConversationIngestResult", ITEM_RESULT_FIELDS, many=True),
+                    "results": ConversationIngestResultSerializer(many=True),
                 },
             ),
-            201: inline_serializer("ConversationIngestResult", ITEM_RESULT_FIELDS),
-            **_errors("conversations:write"),
+            201: ConversationIngestResultSerializer,
+            **api_errors("conversations:write"),
         },
         tags=["conversations"],
         description=(
@@ -161,8 +151,7 @@ class ConversationDetailApi(APIView):
     @extend_schema(
         responses={
             200: OpenApiResponse(description="Conversation, `metrics` and `messages` as stored (masked)."),
-            404: OpenApiResponse(ErrorSerializer),
-            **_errors("conversations:read"),
+            **api_errors("conversations:read", not_found=True),
         },
         tags=["conversations"],
     )
