@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from apps.apikeys import throttling
 from apps.apikeys.models import ApiKey
 from apps.apikeys.services import api_key_issue, api_key_revoke
 
@@ -43,9 +44,23 @@ def test_a_revoked_key_stops_working(api_key_client):
 def test_each_key_is_rate_limited(api_key_client):
     limited = api_key_client("articles:read", rate_limit=3)
     other = api_key_client("articles:read", rate_limit=3)
-    codes = [limited.get("/api/v1/articles/").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
+    responses = [limited.get("/api/v1/articles/") for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert 1 <= int(responses[-1]["Retry-After"]) <= 60
     assert other.get("/api/v1/articles/").status_code == 200
+
+
+def test_the_limit_slides_the_previous_minute_out_gradually(api_key_client, monkeypatch):
+    client = api_key_client("articles:read", rate_limit=10)
+    minute = 29_000_000
+    previous = f"kbportal:throttle:key-{client.api_key.pk}:{minute - 1}"
+    throttling._redis().set(previous, 10)  # the key used its whole limit in the previous minute
+    monkeypatch.setattr(throttling.time, "time", lambda: minute * 60 + 6)  # 10 % into the new minute
+    codes = [client.get("/api/v1/articles/").status_code for _ in range(3)]
+    assert codes == [200, 429, 429]  # 9 of the previous 10 still count
+    monkeypatch.setattr(throttling.time, "time", lambda: minute * 60 + 54)  # 90 % in: 1 still counts
+    codes = [client.get("/api/v1/articles/").status_code for _ in range(10)]
+    assert codes.count(200) == 8 and codes[-1] == 429
 
 
 def test_unknown_scopes_are_refused():
