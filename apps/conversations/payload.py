@@ -107,7 +107,7 @@ def _message(raw: object, i: int, errors: dict) -> MessageIn | None:
     before = len(errors)
     external_id = _text(raw.get("id"), f"{path}.id", errors, required=True, max_length=200)
     role = raw.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:
         errors[f"{path}.role"] = [_("One of: %(roles)s.") % {"roles": ", ".join(sorted(_ROLES))}]
     sender = _text(raw.get("sender"), f"{path}.sender", errors, required=role in ("agent", "bot"), max_length=100)
     sent_at = _timestamp(raw.get("sent_at"), f"{path}.sent_at", errors)
@@ -142,7 +142,7 @@ def parse_conversation(raw: object) -> ConversationIn:
     if csat is not None and (isinstance(csat, bool) or not isinstance(csat, int) or not 1 <= csat <= 5):
         errors["csat"] = [_("A whole number from 1 to 5.")]
     resolution = raw.get("resolution")
-    if resolution is not None and resolution not in _RESOLUTIONS:
+    if resolution is not None and (not isinstance(resolution, str) or resolution not in _RESOLUTIONS):
         errors["resolution"] = [_("One of: resolved, unresolved.")]
     tags = raw.get("tags")
     if tags is not None and (

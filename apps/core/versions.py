@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from packaging.version import InvalidVersion, Version
 
 KEY_LENGTH = 4
+MAX_PART = 999_999_999
 
 
 def version_key(value: str) -> list[int]:
@@ -24,6 +25,12 @@ def version_key(value: str) -> list[int]:
             params={"value": value},
         ) from exc
     release = list(parsed.release[:KEY_LENGTH]) + [0] * (KEY_LENGTH - len(parsed.release[:KEY_LENGTH]))
+    if any(part > MAX_PART for part in release):  # the key is a PostgreSQL integer[]
+        raise ValidationError(
+            _("“%(value)s” has a part larger than %(max)s."),
+            code="invalid_version",
+            params={"value": value[:40], "max": MAX_PART},
+        )
     # 0 for pre-releases (a/b/rc) and dev builds, 1 for the final release: 5.3.0rc1 < 5.3.0.
     release.append(0 if parsed.is_prerelease else 1)
     return release

@@ -74,3 +74,12 @@ def test_versions_sort_numerically(mall):
         release_record(product=mall, version=version, changed_feature_slugs=[], schedule_stale_check=False)
     ordered = list(Release.objects.filter(product=mall).order_by("version_key").values_list("version", flat=True))
     assert ordered == ["5.3.0rc1", "5.3.0", "5.9.0", "5.10.0", "10.0"]
+
+
+def test_a_version_too_large_to_store_is_a_field_error_not_a_server_error(api_key_client, mall):
+    client = api_key_client("releases:write")
+    response = post(client, product="mall-app", version="100000000000000000000.1")
+    assert response.status_code == 400 and "version" in response.json()["errors"]
+    bot = api_key_client("answers")
+    answer = bot.post("/api/v1/answers/", {"question": "退款", "product_version": 10**20}, format="json")
+    assert answer.status_code == 400 and "product_version" in answer.json()["errors"]

@@ -287,3 +287,15 @@ def test_odd_input_from_channels_is_cleaned_or_refused_never_a_server_error(writ
     for body in ([1, 2], "text", {"conversations": "x"}, conversation(external_id="a\x00b"), {"channel": "Bad Code"}):
         response = writer.post("/api/v1/conversations/", body, format="json")
         assert response.status_code == 400, body
+
+
+def test_values_of_the_wrong_type_are_field_errors(writer):
+    body = conversation(resolution=["resolved"], csat="5", tags="退款")
+    body["messages"][0]["role"] = ["customer"]
+    response = writer.post("/api/v1/conversations/", body, format="json")
+    assert response.status_code == 400
+    assert {"resolution", "csat", "tags", "messages[0].role"} <= response.json()["errors"].keys()
+
+
+def test_reading_an_id_with_a_nul_character_is_a_404(writer):
+    assert writer.get("/api/v1/conversations/wechat/a%00b/").status_code == 404
