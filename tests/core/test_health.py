@@ -24,3 +24,8 @@ def test_every_model_change_has_its_migration():
     out = io.StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_a_nul_character_in_any_path_is_a_404_not_a_server_error(client):
+    for path in ("/api/v1/scripts/a%00b/", "/api/v1/articles/%00/", "/admin/knowledge/article/%00/change/"):
+        assert client.get(path).status_code == 404, path
