@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import connection
 
-from apps.conversations.models import Conversation, Message, Team
+from apps.conversations.models import Agent, Conversation, Customer, Message, Team
 from apps.conversations.services.ingest import ingest_conversations
 from tests.factories import ProductFactory
 
@@ -299,3 +299,22 @@ def test_values_of_the_wrong_type_are_field_errors(writer):
 
 def test_reading_an_id_with_a_nul_character_is_a_404(writer):
     assert writer.get("/api/v1/conversations/wechat/a%00b/").status_code == 404
+
+
+def test_a_rejected_conversation_creates_nothing_not_even_its_team_or_agents():
+    [result] = ingest_conversations(
+        [
+            conversation(
+                product="no-such-app", team="幽灵组", customer="u-ghost", messages=[msg(1, "agent", 0, sender="a-9")]
+            )
+        ]
+    )
+    assert result.status == "rejected"
+    assert not Team.objects.filter(name="幽灵组").exists()
+    assert not Agent.objects.filter(code="a-9").exists() and not Customer.objects.filter(external_id="u-ghost").exists()
+
+
+def test_a_new_agent_joins_the_team_of_the_conversation_it_first_appears_in():
+    ingest_conversations([conversation(messages=[msg(1, "customer", 0), msg(2, "agent", 5, sender="agent-42")])])
+    assert Agent.objects.get(code="agent-42").team.name == "售后一组"
+    assert Agent.objects.get(code="agent-42").kind == "human"

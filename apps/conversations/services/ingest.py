@@ -137,33 +137,56 @@ def _reject(results: list[ItemResult], index: int, path: str, message: str) -> N
     results[index].errors.setdefault(path, []).append(message)
 
 
+def _agent_senders(item: ConversationIn) -> set[str]:
+    return {m.sender for m in item.messages if m.role in ("agent", "bot")}
+
+
 def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], create_unknown: bool) -> None:
+    # First what can reject a conversation (unknown products; unknown channels, teams and agents when they
+    # are not to be created), so that a rejected conversation creates nothing, not even a team.
+    products = dict(
+        Product.objects.filter(slug__in={i.product for _n, i in parsed if i.product}).values_list("slug", "pk")
+    )
+    known_channels = _ids(Channel, "code", {i.channel for _n, i in parsed}, False)
+    known_teams = _ids(Team, "name", {i.team for _n, i in parsed if i.team}, False)
+    known_agents = _ids(Agent, "code", set().union(*(_agent_senders(i) for _n, i in parsed)), False)
+    for index, item in parsed:
+        if item.product and item.product not in products:
+            _reject(results, index, "product", _("Unknown product “%(v)s”.") % {"v": item.product})
+        if create_unknown:
+            continue
+        if item.channel not in known_channels:
+            _reject(results, index, "channel", _("Unknown channel “%(v)s”.") % {"v": item.channel})
+        if item.team and item.team not in known_teams:
+            _reject(results, index, "team", _("Unknown team “%(v)s”.") % {"v": item.team})
+        unknown_agents = sorted(_agent_senders(item) - known_agents.keys())
+        if unknown_agents:
+            _reject(results, index, "messages", _("Unknown agents: %(v)s.") % {"v": ", ".join(unknown_agents)})
+    parsed = [(index, item) for index, item in parsed if results[index].status != "rejected"]
+
+    # Then the dimensions of the accepted conversations, created on first sight. A new human agent joins
+    # the team of the conversation it first appears in.
     agent_kinds: dict[str, str] = {}
+    agent_teams: dict[str, str] = {}
     for _index, item in parsed:
         for message in item.messages:
             if message.role in ("agent", "bot"):
                 agent_kinds.setdefault(message.sender, AgentKind.BOT if message.role == "bot" else AgentKind.HUMAN)
-    channels = _ids(Channel, "code", {i.channel for _n, i in parsed}, create_unknown, lambda code: {"name": code})
-    products = dict(
-        Product.objects.filter(slug__in={i.product for _n, i in parsed if i.product}).values_list("slug", "pk")
+                if message.role == "agent" and item.team:
+                    agent_teams.setdefault(message.sender, item.team)
+    channels = _ids(Channel, "code", {i.channel for _n, i in parsed}, True, lambda code: {"name": code})
+    teams = _ids(Team, "name", {i.team for _n, i in parsed if i.team}, True)
+    agents = _ids(
+        Agent,
+        "code",
+        set(agent_kinds),
+        True,
+        lambda code: {"kind": agent_kinds[code], "team_id": teams.get(agent_teams.get(code, ""))},
     )
-    teams = _ids(Team, "name", {i.team for _n, i in parsed if i.team}, create_unknown)
-    agents = _ids(Agent, "code", set(agent_kinds), create_unknown, lambda code: {"kind": agent_kinds[code]})
     customers = _ids(Customer, "external_id", {i.customer for _n, i in parsed if i.customer}, True)
 
     accepted: dict[tuple[int, str], tuple[list[int], ConversationIn]] = {}
     for index, item in parsed:
-        if item.channel not in channels:
-            _reject(results, index, "channel", _("Unknown channel “%(v)s”.") % {"v": item.channel})
-        if item.product and item.product not in products:
-            _reject(results, index, "product", _("Unknown product “%(v)s”.") % {"v": item.product})
-        if item.team and item.team not in teams:
-            _reject(results, index, "team", _("Unknown team “%(v)s”.") % {"v": item.team})
-        unknown_agents = sorted({m.sender for m in item.messages if m.role in ("agent", "bot")} - agents.keys())
-        if unknown_agents:
-            _reject(results, index, "messages", _("Unknown agents: %(v)s.") % {"v": ", ".join(unknown_agents)})
-        if results[index].status == "rejected":
-            continue
         key = (channels[item.channel], item.external_id)
         if key in accepted:  # the same conversation twice in one batch: one upsert, all messages
             indexes, first = accepted[key]
