@@ -1,8 +1,9 @@
 """Bringing conversations in: one code path for the REST API, file imports and the demo generator.
 
-A batch is checked item by item in Python first (a bad conversation is reported and writes nothing),
-then written set-wise in one transaction: dimensions with ``INSERT … ON CONFLICT DO NOTHING``,
-conversations with one upsert, messages with COPY into a temporary table and one
+A batch is checked and masked item by item in Python first (:func:`prepare`; a bad conversation is
+reported and writes nothing), then written set-wise in one transaction (:func:`store`): dimensions with
+``INSERT … ON CONFLICT DO NOTHING``, conversations with one upsert, the messages of new conversations
+with COPY straight into the table, those of known conversations with COPY into a temporary table and one
 ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (so a message id already stored is never duplicated), and
 metrics with two statements. Posting the same conversation again, or concurrently, converges on the same
 rows: conversations are upserted in a fixed order, so concurrent batches never deadlock.
