@@ -139,11 +139,18 @@ class Resolution(models.TextChoices):
 
 
 class Conversation(models.Model):
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, verbose_name=_("channel"))
+    # The foreign keys are indexed by the composite indexes below (each leads one), not a second time.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, verbose_name=_("channel"), db_index=False)
     external_id = models.CharField(_("conversation id"), max_length=200)
-    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("product"))
-    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"))
-    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("customer"))
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("product"), db_index=False
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("team"), db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("customer"), db_index=False
+    )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     tags = ArrayField(models.CharField(max_length=50), default=list, blank=True, verbose_name=_("tags"))

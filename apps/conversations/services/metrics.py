@@ -171,20 +171,35 @@ WITH pairs AS (
     SELECT DISTINCT c.customer_id, c.product_id
     FROM conversations_conversation c WHERE c.id = ANY(%(ids)s::bigint[]) AND c.customer_id IS NOT NULL
 ), judged AS (
-    SELECT c.id, EXISTS (
-        SELECT 1 FROM conversations_conversation later
-        WHERE later.customer_id = c.customer_id
-          AND later.product_id IS NOT DISTINCT FROM c.product_id
-          AND later.id <> c.id
-          AND later.started_at > c.started_at
-          AND later.started_at <= COALESCE(c.ended_at, c.started_at) + %(window)s * interval '1 hour'
-    ) AS came_back
-    FROM conversations_conversation c
-    JOIN pairs p ON p.customer_id = c.customer_id AND p.product_id IS NOT DISTINCT FROM c.product_id
-    WHERE c.started_at IS NOT NULL
+    -- Per customer and product, by index (a lateral lookup: never a scan of all conversations).
+    -- (customer, product, started_at) is indexed: "product = product" and "both without product" are
+    -- asked separately, each an index range scan.
+    SELECT c.id, c.repeat_contact, COALESCE(
+        CASE WHEN c.product_id IS NOT NULL THEN EXISTS (
+            SELECT 1 FROM conversations_conversation later
+            WHERE later.customer_id = c.customer_id AND later.product_id = c.product_id
+              AND later.started_at > c.started_at
+              AND later.started_at <= COALESCE(c.ended_at, c.started_at) + %(window)s * interval '1 hour'
+              AND later.id <> c.id)
+        ELSE EXISTS (
+            SELECT 1 FROM conversations_conversation later
+            WHERE later.customer_id = c.customer_id AND later.product_id IS NULL
+              AND later.started_at > c.started_at
+              AND later.started_at <= COALESCE(c.ended_at, c.started_at) + %(window)s * interval '1 hour'
+              AND later.id <> c.id)
+        END, false) AS came_back
+    FROM pairs p
+    CROSS JOIN LATERAL (
+        SELECT c.id, c.customer_id, c.product_id, c.started_at, c.ended_at, c.repeat_contact
+        FROM conversations_conversation c
+        WHERE c.customer_id = p.customer_id
+          AND (c.product_id = p.product_id OR (c.product_id IS NULL AND p.product_id IS NULL))
+          AND c.started_at IS NOT NULL
+        OFFSET 0  -- keeps the planner from flattening the lookup into a join over every conversation
+    ) c
 )
 UPDATE conversations_conversation c SET repeat_contact = j.came_back
-FROM judged j WHERE c.id = j.id AND c.repeat_contact IS DISTINCT FROM j.came_back
+FROM judged j WHERE c.id = j.id AND j.repeat_contact IS DISTINCT FROM j.came_back
 """
 
 
