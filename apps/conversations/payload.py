@@ -52,11 +52,17 @@ class PayloadErrors(Exception):
         self.errors = errors
 
 
-def _text(value: object, path: str, errors: dict, *, required: bool, max_length: int) -> str | None:
+def _path(where: str | tuple[int, str]) -> str:
+    # Message field paths are built only when there is an error to report (a file has millions).
+    return where if isinstance(where, str) else f"messages[{where[0]}].{where[1]}"
+
+
+def _text(value: object, where: str | tuple[int, str], errors: dict, *, required: bool, max_length: int) -> str | None:
     if type(value) is str:  # the common case, checked in a few operations (millions of messages a file)
         text = value.strip()
         if text and len(text) <= max_length and "\x00" not in text:
             return text
+    path = _path(where)
     if value is None or value == "":
         if required:
             errors[path] = [_("This field is required.")]
@@ -77,7 +83,7 @@ def _text(value: object, path: str, errors: dict, *, required: bool, max_length:
     return text or None
 
 
-def _timestamp(value: object, path: str, errors: dict) -> datetime | None:
+def _timestamp(value: object, where: str | tuple[int, str], errors: dict) -> datetime | None:
     if type(value) is str and value:
         try:
             moment = datetime.fromisoformat(value)
@@ -85,6 +91,7 @@ def _timestamp(value: object, path: str, errors: dict) -> datetime | None:
             moment = None
         if moment is not None and moment.tzinfo is not None:
             return moment
+    path = _path(where)
     if not isinstance(value, str) or not value:
         errors[path] = [_("Required: an ISO 8601 date and time with a time zone, e.g. 2026-11-01T10:00:00+08:00.")]
         return None
@@ -100,27 +107,26 @@ def _timestamp(value: object, path: str, errors: dict) -> datetime | None:
 
 
 def _message(raw: object, i: int, errors: dict) -> MessageIn | None:
-    path = f"messages[{i}]"
     if not isinstance(raw, dict):
-        errors[path] = [_("Each message must be an object.")]
+        errors[f"messages[{i}]"] = [_("Each message must be an object.")]
         return None
     before = len(errors)
-    external_id = _text(raw.get("id"), f"{path}.id", errors, required=True, max_length=200)
+    external_id = _text(raw.get("id"), (i, "id"), errors, required=True, max_length=200)
     role = raw.get("role")
     if not isinstance(role, str) or role not in _ROLES:
-        errors[f"{path}.role"] = [_("One of: %(roles)s.") % {"roles": ", ".join(sorted(_ROLES))}]
-    sender = _text(raw.get("sender"), f"{path}.sender", errors, required=role in ("agent", "bot"), max_length=100)
-    sent_at = _timestamp(raw.get("sent_at"), f"{path}.sent_at", errors)
+        errors[f"messages[{i}].role"] = [_("One of: %(roles)s.") % {"roles": ", ".join(sorted(_ROLES))}]
+    sender = _text(raw.get("sender"), (i, "sender"), errors, required=role in ("agent", "bot"), max_length=100)
+    sent_at = _timestamp(raw.get("sent_at"), (i, "sent_at"), errors)
     text = raw.get("text", "")
     if text is None:
         text = ""
     if isinstance(text, str) and "\x00" in text:  # PostgreSQL text cannot hold NUL; channels do send it
         text = text.replace("\x00", "")
     if not isinstance(text, str):
-        errors[f"{path}.text"] = [_("Must be a string.")]
+        errors[f"messages[{i}].text"] = [_("Must be a string.")]
     elif len(text) > MAX_TEXT:
-        errors[f"{path}.text"] = [_("At most %(n)s characters.") % {"n": MAX_TEXT}]
-    kind = _text(raw.get("type", "text"), f"{path}.type", errors, required=False, max_length=30) or "text"
+        errors[f"messages[{i}].text"] = [_("At most %(n)s characters.") % {"n": MAX_TEXT}]
+    kind = _text(raw.get("type", "text"), (i, "type"), errors, required=False, max_length=30) or "text"
     if len(errors) > before:
         return None
     return MessageIn(external_id, role, sender or "", sent_at, text, kind)  # type: ignore[arg-type]
