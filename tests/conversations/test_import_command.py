@@ -102,7 +102,7 @@ def test_a_missing_file_is_a_clear_error():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_writer_threads_store_batches_while_the_next_is_read(tmp_path):
+def test_outside_a_transaction_writer_processes_store_batches_while_the_next_is_read(tmp_path):
     ProductFactory(slug="mall-app")  # the transactional test database starts empty
     file = tmp_path / "conversations.jsonl"
     lines = [conversation_line(f"p-{i}", customer=f"u-{i}") for i in range(5)]  # spread over both writers

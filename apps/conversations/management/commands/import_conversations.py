@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import sys
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, connections
 from django.utils.translation import gettext as _
 
 from apps.conversations.formats.files import Rejected, read_csv, read_jsonl
 from apps.conversations.formats.wecom import read_wecom
-from apps.conversations.services.ingest import MAX_BATCH, Prepared, prepare, store
+from apps.conversations.services.ingest import MAX_BATCH, prepare, store
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--idle-minutes", type=int, default=30, help="wecom: a new conversation after this gap.")
         parser.add_argument("--product", help="wecom: product slug of the conversations.")
         parser.add_argument("--team", help="wecom: team of the conversations.")
-        parser.add_argument("--writers", type=int, default=2, help="Database connections writing in parallel.")
+        parser.add_argument("--writers", type=int, default=2, help="Writer processes (one connection each).")
         parser.add_argument("--quiet", action="store_true", help="No progress lines.")
 
     def handle(self, *args, **options) -> None:
@@ -64,17 +65,23 @@ class Command(BaseCommand):
         return read_jsonl(handle)
 
     def _import(self, items, options) -> dict[str, int]:
-        """Pipelined and parallel: writer threads (each with its own database connection) store the
-        current batch while the next is read, checked and masked here. A batch is split among the writers
-        by customer, so one customer's conversations (and the repeat contacts between them) always go
-        through the same writer and writers never wait on each other's rows."""
+        """Pipelined and parallel: writer processes (each with its own database connection, and its own
+        interpreter, so checking and masking run on every core) check, mask and store the current batch
+        while the next is read here. A batch is split among the writers by customer, so one customer's
+        conversations (and the repeat contacts between them) always go through the same writer and
+        writers never wait on each other's rows."""
         totals = {"created": 0, "updated": 0, "rejected": 0, "messages": 0}
         started = time.monotonic()
         items = iter(items)
-        # Inside a caller's transaction (call_command from code or tests) the writes must join it: no thread.
-        threaded = not connection.in_atomic_block
-        count = options["writers"] if threaded else 1
-        writers = [ThreadPoolExecutor(max_workers=1) if threaded else _SameThread() for _ in range(count)]
+        # Inside a caller's transaction (call_command from code or tests) the writes must join it: no process.
+        parallel = not connection.in_atomic_block
+        count = options["writers"] if parallel else 1
+        if parallel:
+            connections.close_all()  # the writers are forked: none may inherit this process's connection
+        fork = multiprocessing.get_context("fork")
+        writers = [
+            ProcessPoolExecutor(max_workers=1, mp_context=fork) if parallel else _SameThread() for _ in range(count)
+        ]
         pending: list[tuple] = []
         try:
             while batch := list(itertools.islice(items, options["batch_size"])):
@@ -86,7 +93,7 @@ class Command(BaseCommand):
                     else:
                         parts[_partition(item[1], count)].append(item)
                 submitted = [
-                    (writer.submit(_store, prepare([payload for _line, payload in part])), part)
+                    (writer.submit(_prepare_and_store, [payload for _line, payload in part]), part)
                     for writer, part in zip(writers, parts, strict=True)
                     if part
                 ]
@@ -97,8 +104,6 @@ class Command(BaseCommand):
                 self._tally(future.result(), part, totals, started, options)
         finally:
             for writer in writers:
-                if threaded:
-                    writer.submit(_close_connection).result()  # each writer thread's own connection
                 writer.shutdown()
         return totals
 
@@ -117,10 +122,10 @@ class Command(BaseCommand):
             self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
 
 
-def _store(prepared: Prepared) -> list:
-    """In the writer thread (its own database connection). Re-running an import is harmless, so batches
+def _prepare_and_store(payloads: list[dict]) -> list:
+    """In a writer process (its own database connection). Re-running an import is harmless, so batches
     need not wait for the disk (see ``store``)."""
-    return store(prepared, durable=False)
+    return store(prepare(payloads), durable=False)
 
 
 def _partition(payload: object, count: int) -> int:
@@ -129,10 +134,6 @@ def _partition(payload: object, count: int) -> int:
         return 0
     key = str(payload.get("customer") or payload.get("external_id") or "")
     return zlib.crc32(key.encode()) % count
-
-
-def _close_connection() -> None:
-    connection.close()  # resolved in the calling thread: closes that thread's connection
 
 
 class _SameThread:
