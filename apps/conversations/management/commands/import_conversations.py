@@ -9,12 +9,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection
 from django.utils.translation import gettext as _
 
+from apps.conversations import writer
 from apps.conversations.formats.files import Rejected, read_csv, read_jsonl
 from apps.conversations.formats.wecom import read_wecom
-from apps.conversations.services.ingest import MAX_BATCH, prepare, store
+from apps.conversations.services.ingest import MAX_BATCH
 
 
 class Command(BaseCommand):
@@ -76,11 +77,15 @@ class Command(BaseCommand):
         # Inside a caller's transaction (call_command from code or tests) the writes must join it: no process.
         parallel = not connection.in_atomic_block
         count = options["writers"] if parallel else 1
-        if parallel:
-            connections.close_all()  # the writers are forked: none may inherit this process's connection
-        fork = multiprocessing.get_context("fork")
+        # Writers are started fresh ("spawn", not fork: a fork copies whatever locks other threads of this
+        # process hold, and can hang), then set up Django on the same database as this process.
+        spawn = multiprocessing.get_context("spawn")
+        database = connection.settings_dict["NAME"]
         writers = [
-            ProcessPoolExecutor(max_workers=1, mp_context=fork) if parallel else _SameThread() for _ in range(count)
+            ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=writer.setup, initargs=(database,))
+            if parallel
+            else _SameThread()
+            for _ in range(count)
         ]
         pending: list[tuple] = []
         try:
@@ -93,8 +98,8 @@ class Command(BaseCommand):
                     else:
                         parts[_partition(item[1], count)].append(item)
                 submitted = [
-                    (writer.submit(_prepare_and_store, [payload for _line, payload in part]), part)
-                    for writer, part in zip(writers, parts, strict=True)
+                    (pool.submit(writer.prepare_and_store, [payload for _line, payload in part]), part)
+                    for pool, part in zip(writers, parts, strict=True)
                     if part
                 ]
                 for future, part in pending:
@@ -103,8 +108,8 @@ class Command(BaseCommand):
             for future, part in pending:
                 self._tally(future.result(), part, totals, started, options)
         finally:
-            for writer in writers:
-                writer.shutdown()
+            for pool in writers:
+                pool.shutdown()
         return totals
 
     def _tally(self, results, good, totals, started, options) -> None:
@@ -120,12 +125,6 @@ class Command(BaseCommand):
             done = totals["created"] + totals["updated"] + totals["rejected"]
             rate = done / max(time.monotonic() - started, 1e-9)
             self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
-
-
-def _prepare_and_store(payloads: list[dict]) -> list:
-    """In a writer process (its own database connection). Re-running an import is harmless, so batches
-    need not wait for the disk (see ``store``)."""
-    return store(prepare(payloads), durable=False)
 
 
 def _partition(payload: object, count: int) -> int:
