@@ -2,23 +2,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.answers.services.answering import MAX_QUESTION_LENGTH, Question, answer_question, feedback_record
-from apps.core.api.serializers import ErrorSerializer
+from apps.core.api.schema import api_errors
 from apps.core.versions import validate_version
 from apps.knowledge.models import Channel
-
-_ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` maps each field to its messages."),
-    401: OpenApiResponse(ErrorSerializer, description="No API key, or an unknown, expired or revoked one."),
-    403: OpenApiResponse(ErrorSerializer, description="The key lacks the `answers` scope."),
-    429: OpenApiResponse(ErrorSerializer, description="Rate limit of the key exceeded; see `Retry-After`."),
-}
 
 
 class AnswerApi(APIView):
@@ -81,7 +74,9 @@ class AnswerApi(APIView):
         answer = serializers.DictField(allow_null=True, help_text="Null when handing off.")
         candidates = serializers.ListField(child=serializers.DictField(), help_text="Best guesses, best first.")
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, **_ERRORS}, tags=["answers"])
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, **api_errors("answers")}, tags=["answers"]
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -113,7 +108,7 @@ class FeedbackApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={204: None, 404: OpenApiResponse(ErrorSerializer), **_ERRORS},
+        responses={204: None, **api_errors("answers", not_found=True)},
         tags=["answers"],
     )
     def post(self, request: Request, query_id) -> Response:

@@ -24,12 +24,20 @@ Response times and gaps count business time only for teams with business hours.
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db import connection
 
-_RECOMPUTE_TEMPLATE = """
+
+def _seconds(start: str, end: str) -> str:
+    """SQL for the seconds between two moments: business time where the team has hours, plain arithmetic
+    (no function call per row) where it has none."""
+    return (
+        f"(CASE WHEN tm.business_hours IS NULL THEN extract(epoch FROM {end} - {start})::float8 "
+        f"ELSE kb_business_seconds({start}, {end}, tm.business_hours) END)"
+    )
+
+
+_RECOMPUTE = f"""
 WITH ids AS (
     SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id
 ), targets AS MATERIALIZED (
@@ -77,8 +85,8 @@ WITH ids AS (
     LEFT JOIN ordered o ON o.conversation_id = f.conversation_id AND o.n = f.last_bot_before_agent + 1
 ), gaps AS (
     SELECT t.conversation_id,
-           avg(_BUSINESS(t.turn_start, t.sent_at, tm.business_hours)) AS avg_gap,
-           max(_BUSINESS(t.turn_start, t.sent_at, tm.business_hours)) AS max_gap
+           avg({_seconds("t.turn_start", "t.sent_at")}) AS avg_gap,
+           max({_seconds("t.turn_start", "t.sent_at")}) AS max_gap
     FROM turns t
     JOIN targets tm ON tm.id = t.conversation_id
     WHERE t.role = 'agent' AND t.prev_role = 'customer'
@@ -100,12 +108,12 @@ WITH ids AS (
            h.started, h.ended,
            (h.last_bot_before_agent IS NOT NULL) AS bot_handed_off,
            h.handoff_moment,
-           _BUSINESS(h.customer_first, h.reply_first, tm.business_hours) AS first_response,
-           _BUSINESS(h.customer_first, h.bot_first, tm.business_hours) AS bot_first_response,
+           {_seconds("h.customer_first", "h.reply_first")} AS first_response,
+           {_seconds("h.customer_first", "h.bot_first")} AS bot_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
                 WHEN h.last_bot_before_agent IS NOT NULL
-                    THEN _BUSINESS(h.handoff_moment, h.agent_first, tm.business_hours)
-                ELSE _BUSINESS(h.customer_first, h.agent_first, tm.business_hours)
+                    THEN {_seconds("h.handoff_moment", "h.agent_first")}
+                ELSE {_seconds("h.customer_first", "h.agent_first")}
            END AS human_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
                 ELSE extract(epoch FROM h.ended - COALESCE(
@@ -155,16 +163,6 @@ LEFT JOIN streaks st ON st.conversation_id = tr.conversation_id
 LEFT JOIN conversations_slatier t ON t.id = tr.tier_id
 WHERE c.id = tr.conversation_id
 """
-
-# Business time only where a team has hours: elsewhere plain arithmetic, no function call per row.
-_RECOMPUTE = re.sub(
-    r"_BUSINESS\(([^,]+), ([^,]+), ([^)]+)\)",
-    lambda m: (
-        f"(CASE WHEN {m[3]} IS NULL THEN extract(epoch FROM {m[2]} - {m[1]})::float8 "
-        f"ELSE kb_business_seconds({m[1]}, {m[2]}, {m[3]}) END)"
-    ),
-    _RECOMPUTE_TEMPLATE,
-)
 
 _REPEAT_CONTACTS = """
 WITH pairs AS (
