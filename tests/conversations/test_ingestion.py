@@ -169,6 +169,37 @@ def test_concurrent_posts_of_one_conversation_converge_without_duplicates():
     assert Message.objects.count() == 8 and stored.message_count == 8
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_of_one_customers_conversations_still_see_each_other_as_repeat_contacts():
+    # Sixteen conversations of one customer, an hour apart, posted at the same moment: whichever commits
+    # first, every one but the last is followed by another within 48 h.
+    ProductFactory(slug="mall-app")
+    payloads = [
+        conversation(f"c-{k}", messages=[msg(1, "customer", k * 3600), msg(2, "bot", k * 3600 + 5)]) for k in range(16)
+    ]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(payloads))
+
+    def post(payload: dict) -> None:
+        try:
+            start.wait()
+            [result] = ingest_conversations([payload])
+            assert result.status == "created", result.errors
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(p,)) for p in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    flags = dict(Conversation.objects.values_list("external_id", "repeat_contact"))
+    assert flags == {f"c-{k}": k < 15 for k in range(16)}
+
+
 # --- masking at ingestion ------------------------------------------------------------------------
 
 

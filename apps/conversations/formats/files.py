@@ -31,6 +31,14 @@ CSV_COLUMNS = [
 _CONVERSATION_COLUMNS = ("product", "team", "customer", "resolution")
 
 
+def read_jsonl_text(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """``(line number, JSON text)`` of each non-blank line, not decoded: the importer's writer processes
+    decode them (``apps.conversations.services.ingest.prepare`` takes JSON text)."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            yield number, line
+
+
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict] | Rejected]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():

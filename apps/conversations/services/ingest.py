@@ -7,11 +7,17 @@ with COPY straight into the table, those of known conversations with COPY into a
 ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (so a message id already stored is never duplicated), and
 metrics with two statements. Posting the same conversation again, or concurrently, converges on the same
 rows: conversations are upserted in a fixed order, so concurrent batches never deadlock.
+
+Repeat contacts look across a customer's conversations, so two transactions writing conversations of the
+same customer at once would each miss the other's. A transaction therefore first takes a transaction-level
+advisory lock on each of its customers' buckets (:func:`customer_bucket`), in ascending order: writers of
+the same customer take turns, writers of different customers (almost always) do not wait.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,6 +32,13 @@ from apps.conversations.payload import ConversationIn, PayloadErrors, parse_conv
 from apps.conversations.services.metrics import recompute_metrics
 
 MAX_BATCH = 1000
+CUSTOMER_BUCKETS = 256  # advisory locks per transaction at most: well inside PostgreSQL's lock table
+_LOCK_SPACE = 0x4B42  # the advisory-lock class of customer buckets ("KB")
+
+
+def customer_bucket(customer: str) -> int:
+    """The lock bucket of a customer (stable across processes: import writers are split by it)."""
+    return zlib.crc32(customer.encode()) % CUSTOMER_BUCKETS
 
 
 @dataclass
@@ -55,11 +68,21 @@ class Prepared:
 
 
 def prepare(raw_items: Iterable[object]) -> Prepared:
-    """Check every conversation and mask its messages' personal data; nothing touches the database."""
+    """Check every conversation and mask its messages' personal data; nothing touches the database.
+
+    An item is a conversation as sent (a dict), or the JSON text of one (a line of a file import, decoded
+    here, in the writer process, rather than decoded and pickled over by the reading process)."""
     results: list[ItemResult] = []
     parsed: list[tuple[int, ConversationIn]] = []
     masker = masker_from_settings() if settings.PII_MASKING else None
     for index, raw in enumerate(raw_items):
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError as exc:
+                errors = {"non_field_errors": [_("Invalid JSON: %(e)s") % {"e": exc}]}
+                results.append(ItemResult(index, None, None, "rejected", errors=errors))
+                continue
         try:
             item = parse_conversation(raw)
         except PayloadErrors as exc:
@@ -147,7 +170,16 @@ def _agent_senders(item: ConversationIn) -> set[str]:
     return {m.sender for m in item.messages if m.role in ("agent", "bot")}
 
 
+def _lock_customers(parsed: list[tuple[int, ConversationIn]]) -> None:
+    buckets = sorted({customer_bucket(item.customer) for _index, item in parsed if item.customer})
+    if buckets:
+        with connection.cursor() as cursor:
+            # unnest yields the sorted array in order: every transaction locks in ascending order.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::int[]) AS b", [_LOCK_SPACE, buckets])
+
+
 def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], create_unknown: bool) -> None:
+    _lock_customers(parsed)
     # First what can reject a conversation (unknown products; unknown channels, teams and agents when they
     # are not to be created), so that a rejected conversation creates nothing, not even a team.
     products = dict(

@@ -37,34 +37,28 @@ def _seconds(start: str, end: str) -> str:
     )
 
 
+# One ordered pass over each conversation's messages computes running counts; everything after is plain
+# aggregation of those rows. The conversations and their messages are looked up by key (= ANY), so that a
+# batch costs the same whether the tables hold a thousand rows or a hundred million.
 _RECOMPUTE = f"""
-WITH ids AS (
-    SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id
-), targets AS MATERIALIZED (
-    -- The conversations by primary key, with their team's hours: never a scan of the whole table.
+WITH targets AS MATERIALIZED (
     SELECT c.id, c.tags, c.product_id, tm.business_hours
-    FROM ids JOIN conversations_conversation c ON c.id = ids.id
+    FROM conversations_conversation c
     LEFT JOIN conversations_team tm ON tm.id = c.team_id
-), ordered AS (
-    SELECT m.id, m.conversation_id, m.role, m.sent_at, m.masked_count,
-           lead(m.role) OVER w AS next_role,
-           lead(m.text) OVER w AS next_text,
-           row_number() OVER w AS n,
-           min(m.sent_at) FILTER (WHERE m.role = 'customer') OVER whole AS customer_first,
-           min(m.sent_at) FILTER (WHERE m.role = 'agent') OVER whole AS agent_first
-    FROM conversations_message m JOIN ids ON ids.id = m.conversation_id
-    WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.sent_at, m.id),
-           whole AS (PARTITION BY m.conversation_id)
-), spoken AS (
-    -- Turns between customer and agent; system notices (转人工 …) are not a turn of anyone.
-    SELECT o.conversation_id, o.role, o.sent_at, o.n,
-           lag(o.role) OVER (PARTITION BY o.conversation_id ORDER BY o.n) AS prev_role
-    FROM ordered o WHERE o.role <> 'system'
-), turns AS (
-    SELECT s.*,
-           max(CASE WHEN s.role = 'customer' AND s.prev_role IS DISTINCT FROM 'customer' THEN s.sent_at END)
-               OVER (PARTITION BY s.conversation_id ORDER BY s.n ROWS UNBOUNDED PRECEDING) AS turn_start
-    FROM spoken s
+    WHERE c.id = ANY(%(ids)s::bigint[])
+), ordered AS MATERIALIZED (
+    SELECT m.conversation_id, m.role, m.sent_at, m.masked_count,
+           lag(m.role) OVER w AS prev_role,
+           -- the customer says the bot's answer just before failed (不是这个, 没用 …)
+           CASE WHEN m.role = 'customer' AND lag(m.role) OVER w = 'bot' THEN m.text ~ %(failure)s ELSE false END
+               AS complaint,
+           count(*) FILTER (WHERE m.role = 'customer') OVER w AS customers_so_far,
+           count(*) FILTER (WHERE m.role = 'agent') OVER w AS agents_so_far,
+           count(*) FILTER (WHERE m.role = 'bot') OVER w AS bots_so_far,
+           count(*) FILTER (WHERE m.role IN ('agent', 'bot')) OVER w AS replies_so_far
+    FROM conversations_message m
+    WHERE m.conversation_id = ANY(%(ids)s::bigint[])
+    WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.sent_at, m.id ROWS UNBOUNDED PRECEDING)
 ), firsts AS (
     SELECT conversation_id,
            count(*) AS messages,
@@ -73,54 +67,58 @@ WITH ids AS (
            count(*) FILTER (WHERE role = 'bot') AS bot_messages,
            COALESCE(sum(masked_count), 0) AS masked,
            min(sent_at) AS started, max(sent_at) AS ended,
-           min(customer_first) AS customer_first,
-           min(agent_first) AS agent_first,
-           min(sent_at) FILTER (WHERE role IN ('agent', 'bot') AND sent_at >= customer_first) AS reply_first,
-           min(sent_at) FILTER (WHERE role = 'bot' AND sent_at >= customer_first) AS bot_first,
-           max(n) FILTER (WHERE role = 'bot' AND sent_at <= agent_first) AS last_bot_before_agent
+           min(sent_at) FILTER (WHERE role = 'customer') AS customer_first,
+           min(sent_at) FILTER (WHERE role = 'agent') AS agent_first,
+           min(sent_at) FILTER (WHERE role IN ('agent', 'bot') AND customers_so_far > 0) AS reply_first,
+           min(sent_at) FILTER (WHERE role = 'bot' AND customers_so_far > 0) AS bot_first,
+           bool_or(role = 'bot' AND agents_so_far = 0) AS bot_before_agent,
+           -- the first message after the bot's last answer before the first human answer
+           max(sent_at) FILTER (
+               WHERE prev_role = 'bot' AND (agents_so_far = 0 OR (agents_so_far = 1 AND role = 'agent'))
+           ) AS handoff_moment
     FROM ordered GROUP BY conversation_id
-), handoffs AS (
-    SELECT f.*, o.sent_at AS handoff_moment
-    FROM firsts f
-    LEFT JOIN ordered o ON o.conversation_id = f.conversation_id AND o.n = f.last_bot_before_agent + 1
 ), gaps AS (
+    -- A turn: the customer's messages after a reply, up to the next reply (system notices are nobody's
+    -- turn). Its gap runs from its first customer message to a human's reply.
     SELECT t.conversation_id,
-           avg({_seconds("t.turn_start", "t.sent_at")}) AS avg_gap,
-           max({_seconds("t.turn_start", "t.sent_at")}) AS max_gap
-    FROM turns t
+           avg({_seconds("t.turn_start", "t.answered")}) AS avg_gap,
+           max({_seconds("t.turn_start", "t.answered")}) AS max_gap
+    FROM (
+        SELECT conversation_id,
+               min(sent_at) FILTER (WHERE role = 'customer') AS turn_start,
+               min(sent_at) FILTER (WHERE role = 'agent') AS answered
+        FROM ordered
+        GROUP BY conversation_id, replies_so_far - (role IN ('agent', 'bot'))::int
+    ) t
     JOIN targets tm ON tm.id = t.conversation_id
-    WHERE t.role = 'agent' AND t.prev_role = 'customer'
+    WHERE t.turn_start IS NOT NULL AND t.answered IS NOT NULL
     GROUP BY t.conversation_id
-), bot_turns AS (
-    SELECT conversation_id, n,
-           (next_role = 'customer' AND next_text ~ %(failure)s) AS failed,
-           row_number() OVER (PARTITION BY conversation_id ORDER BY n) AS k
-    FROM ordered WHERE role = 'bot'
 ), streaks AS (
+    -- Consecutive failed bot answers share the number of unfailed ones before them.
     SELECT conversation_id, max(run) AS longest FROM (
         SELECT conversation_id, count(*) AS run
-        FROM (SELECT conversation_id, k - row_number() OVER (PARTITION BY conversation_id ORDER BY k) AS island
-              FROM bot_turns WHERE failed) f
+        FROM (SELECT conversation_id,
+                     bots_so_far - row_number() OVER (PARTITION BY conversation_id ORDER BY bots_so_far) AS island
+              FROM ordered WHERE complaint) failed
         GROUP BY conversation_id, island
     ) runs GROUP BY conversation_id
 ), computed AS (
     SELECT h.conversation_id, h.messages, h.customer_messages, h.agent_messages, h.bot_messages, h.masked,
            h.started, h.ended,
-           (h.last_bot_before_agent IS NOT NULL) AS bot_handed_off,
+           (h.agent_first IS NOT NULL AND h.bot_before_agent) AS bot_handed_off,
            h.handoff_moment,
            {_seconds("h.customer_first", "h.reply_first")} AS first_response,
            {_seconds("h.customer_first", "h.bot_first")} AS bot_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
-                WHEN h.last_bot_before_agent IS NOT NULL
-                    THEN {_seconds("h.handoff_moment", "h.agent_first")}
+                WHEN h.bot_before_agent THEN {_seconds("h.handoff_moment", "h.agent_first")}
                 ELSE {_seconds("h.customer_first", "h.agent_first")}
            END AS human_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
                 ELSE extract(epoch FROM h.ended - COALESCE(
-                    CASE WHEN h.last_bot_before_agent IS NOT NULL THEN h.handoff_moment END,
-                    h.customer_first, h.started)) END AS handle,
+                    CASE WHEN h.bot_before_agent THEN h.handoff_moment END, h.customer_first, h.started)) END
+               AS handle,
            (h.customer_first IS NOT NULL) AS customer_spoke
-    FROM handoffs h
+    FROM firsts h
     JOIN targets tm ON tm.id = h.conversation_id
 ), tiers AS (
     SELECT c.id AS conversation_id,
@@ -161,7 +159,7 @@ LEFT JOIN computed x ON x.conversation_id = tr.conversation_id
 LEFT JOIN gaps g ON g.conversation_id = tr.conversation_id
 LEFT JOIN streaks st ON st.conversation_id = tr.conversation_id
 LEFT JOIN conversations_slatier t ON t.id = tr.tier_id
-WHERE c.id = tr.conversation_id
+WHERE c.id = tr.conversation_id AND c.id = ANY(%(ids)s::bigint[])
 """
 
 _REPEAT_CONTACTS = """

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import re
 import sys
 import time
-import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -13,9 +13,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from apps.conversations import writer
-from apps.conversations.formats.files import Rejected, read_csv, read_jsonl
+from apps.conversations.formats.files import Rejected, read_csv, read_jsonl_text
 from apps.conversations.formats.wecom import read_wecom
-from apps.conversations.services.ingest import MAX_BATCH
+from apps.conversations.services.ingest import MAX_BATCH, customer_bucket
 
 
 class Command(BaseCommand):
@@ -63,14 +63,15 @@ class Command(BaseCommand):
             return read_wecom(
                 handle, idle_minutes=options["idle_minutes"], product=options["product"], team=options["team"]
             )
-        return read_jsonl(handle)
+        return read_jsonl_text(handle)
 
     def _import(self, items, options) -> dict[str, int]:
         """Pipelined and parallel: writer processes (each with its own database connection, and its own
         interpreter, so checking and masking run on every core) check, mask and store the current batch
         while the next is read here. A batch is split among the writers by customer, so one customer's
         conversations (and the repeat contacts between them) always go through the same writer and
-        writers never wait on each other's rows."""
+        writers never wait on each other's rows. JSON lines travel to the writers as text: decoding them
+        there, not here, spares this process the decoding and both sides the pickling of the objects."""
         totals = {"created": 0, "updated": 0, "rejected": 0, "messages": 0}
         started = time.monotonic()
         items = iter(items)
@@ -116,7 +117,10 @@ class Command(BaseCommand):
         for (line, _payload), result in zip(good, results, strict=True):
             if result.status == "rejected":
                 totals["rejected"] += 1
-                details = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in result.errors.items())
+                details = "; ".join(
+                    " ".join(errors) if field == "non_field_errors" else f"{field}: {' '.join(errors)}"
+                    for field, errors in result.errors.items()
+                )
                 self.stderr.write(_("line %(line)s: %(error)s") % {"line": line, "error": details})
             else:
                 totals[result.status] += 1
@@ -127,12 +131,23 @@ class Command(BaseCommand):
             self.stderr.write(_("… %(done)s conversations (%(rate).0f/s)") % {"done": done, "rate": rate})
 
 
+_CUSTOMER_IN_JSON = re.compile(r'"customer"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
 def _partition(payload: object, count: int) -> int:
-    """The writer of a conversation: by customer (else by conversation id), stable across batches."""
-    if count == 1 or not isinstance(payload, dict):
+    """The writer of a conversation: by its customer's lock bucket, so that writers never wait on each
+    other's locks (``apps.conversations.services.ingest``). JSON text is not decoded here; its customer is
+    found by a pattern, which an unusual line may fool: that costs a wait for a lock, never correctness."""
+    if count == 1:
         return 0
-    key = str(payload.get("customer") or payload.get("external_id") or "")
-    return zlib.crc32(key.encode()) % count
+    if isinstance(payload, str):
+        match = _CUSTOMER_IN_JSON.search(payload)
+        customer = match.group(1) if match else None
+    else:
+        customer = payload.get("customer") if isinstance(payload, dict) else None
+    if isinstance(customer, str) and customer:
+        return customer_bucket(customer) % count
+    return hash(str(payload)) % count  # no customer, no lock: any writer, spread evenly
 
 
 class _SameThread:
