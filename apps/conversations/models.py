@@ -229,11 +229,13 @@ class Message(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        # (conversation, external_id) serves every lookup of a conversation's messages too: a conversation
+        # has tens of messages, sorted by time in memory. A second index led by conversation would cost an
+        # insertion per message and its size again at 10^8 messages.
         constraints = [
             models.UniqueConstraint(fields=["conversation", "external_id"], name="message_unique_per_conversation")
         ]
         indexes = [
-            models.Index(fields=["conversation", "sent_at"], name="message_conversation_idx"),
             models.Index(fields=["agent", "sent_at"], name="message_agent_idx", condition=Q(agent__isnull=False)),
         ]
 

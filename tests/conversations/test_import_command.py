@@ -49,7 +49,7 @@ def test_jsonl_imports_and_reports_bad_lines_by_number(tmp_path):
     )
     out, err = run(file)
     assert "2 imported, 0 updated, 2 rejected; 4 new messages." in out
-    assert "line 2: Invalid JSON" in err and "line 3: csat:" in err
+    assert "line 2: not valid JSON" in err and "line 3: csat:" in err
     assert sorted(Conversation.objects.values_list("external_id", flat=True)) == ["a-1", "a-3"]
     assert Conversation.objects.get(external_id="a-1").human_first_response_seconds == 40
 

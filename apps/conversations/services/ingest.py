@@ -80,7 +80,7 @@ def prepare(raw_items: Iterable[object]) -> Prepared:
             try:
                 raw = json.loads(raw)
             except ValueError as exc:
-                errors = {"non_field_errors": [_("Invalid JSON: %(e)s") % {"e": exc}]}
+                errors = {"non_field_errors": [_("not valid JSON (%(error)s)") % {"error": exc}]}
                 results.append(ItemResult(index, None, None, "rejected", errors=errors))
                 continue
         try:
@@ -300,12 +300,15 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
                     )
 
         columns = "conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count"
+        # Binary COPY: no text escaping here, no timestamp parsing in the server.
+        types = ["int8", "text", "text", "text", "int8", "timestamptz", "text", "text", "int2"]
         added: dict[int, int] = {}
         # New conversations (this transaction holds their rows): nothing of theirs is stored yet, so their
         # messages go straight in with COPY.
         new = [key for key in keys if stored[key][1]]
         if new:
-            with cursor.cursor.copy(f"COPY conversations_message ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY conversations_message ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
                 for row in rows(new):
                     copy.write_row(row)
             for key in new:
@@ -318,7 +321,8 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
                 "role text, sender text, agent_id bigint, sent_at timestamptz, text text, type text, "
                 "masked_count smallint) ON COMMIT DELETE ROWS"
             )
-            with cursor.cursor.copy(f"COPY incoming_message ({columns}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY incoming_message ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(types)
                 for row in rows(known):
                     copy.write_row(row)
             cursor.execute(
