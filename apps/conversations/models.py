@@ -183,6 +183,16 @@ class Conversation(models.Model):
     sla_target_seconds = models.PositiveIntegerField(_("SLA target (s)"), null=True, blank=True)
     sla_breached = models.BooleanField(_("SLA breached"), null=True, blank=True)
     masked_count = models.PositiveIntegerField(_("PII masked"), default=0)
+    served_by = models.ForeignKey(
+        Agent,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("served by"),
+        help_text=_("The human agent who wrote most replies (the bot when no human took part)."),
+    )
 
     class Meta:
         verbose_name = _("conversation")
@@ -197,6 +207,7 @@ class Conversation(models.Model):
             models.Index(fields=["product", "started_at"], name="conversation_product_idx"),
             models.Index(fields=["customer", "product", "started_at"], name="conversation_repeat_idx"),
             GinIndex(fields=["tags"], name="conversation_tags_idx"),
+            models.Index(fields=["served_by", "started_at"], name="conversation_served_by_idx"),
         ]
 
     def __str__(self) -> str:

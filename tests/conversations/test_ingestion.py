@@ -249,6 +249,7 @@ def test_response_times_handoff_gaps_handle_time_and_failure_streak():
     assert c.avg_agent_reply_seconds == pytest.approx((61 + 40) / 2) and c.max_agent_reply_seconds == 61
     assert c.handle_seconds == 240  # from the handoff to the last message
     assert c.bot_failure_streak == 2
+    assert c.served_by.code == "agent-7"  # the human, not the bot that spoke first
     assert c.started_at == T0 and c.ended_at == T0 + timedelta(seconds=300)
 
 
@@ -256,7 +257,7 @@ def test_a_bot_only_conversation_has_no_human_metrics():
     ingest_conversations([conversation()])
     c = Conversation.objects.get()
     assert not c.handoff and c.human_first_response_seconds is None and c.handle_seconds is None
-    assert c.bot_failure_streak == 0
+    assert c.bot_failure_streak == 0 and c.served_by.code == "bot-1"
 
 
 def test_sla_tier_by_tag_and_breach():

@@ -122,6 +122,7 @@ def conversation_body(conversation: Conversation) -> dict:
         "product": conversation.product.slug if conversation.product else None,
         "team": conversation.team.name if conversation.team else None,
         "customer": conversation.customer.external_id if conversation.customer else None,
+        "served_by": conversation.served_by.code if conversation.served_by else None,
         "started_at": conversation.started_at.isoformat() if conversation.started_at else None,
         "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
         "tags": conversation.tags,

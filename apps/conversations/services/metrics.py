@@ -17,6 +17,7 @@ number of conversations). Definitions, as managers read them:
 - SLA: the most urgent tier whose tags the conversation carries, else its product's tier, else the
   default; breached when the human first response (the bot's when no human took part) exceeds the
   tier's target, or the customer was never answered.
+- served by: the human agent who wrote most replies (the bot when no human took part).
 - repeat contact: the same customer came back about the same product within
   ``CONVERSATIONS_REPEAT_CONTACT_HOURS`` (48 h) of the end: not first-contact-resolved (FCR).
 Response times and gaps count business time only for teams with business hours.
@@ -47,7 +48,7 @@ WITH targets AS MATERIALIZED (
     LEFT JOIN conversations_team tm ON tm.id = c.team_id
     WHERE c.id = ANY(%(ids)s::bigint[])
 ), ordered AS MATERIALIZED (
-    SELECT m.conversation_id, m.role, m.sent_at, m.masked_count,
+    SELECT m.conversation_id, m.role, m.sent_at, m.masked_count, m.agent_id,
            lag(m.role) OVER w AS prev_role,
            -- the customer says the bot's answer just before failed (不是这个, 没用 …)
            CASE WHEN m.role = 'customer' AND lag(m.role) OVER w = 'bot' THEN m.text ~ %(failure)s ELSE false END
@@ -66,6 +67,8 @@ WITH targets AS MATERIALIZED (
            count(*) FILTER (WHERE role = 'agent') AS agent_messages,
            count(*) FILTER (WHERE role = 'bot') AS bot_messages,
            COALESCE(sum(masked_count), 0) AS masked,
+           COALESCE(mode() WITHIN GROUP (ORDER BY agent_id) FILTER (WHERE role = 'agent'),
+                    mode() WITHIN GROUP (ORDER BY agent_id) FILTER (WHERE role = 'bot')) AS served_by,
            min(sent_at) AS started, max(sent_at) AS ended,
            min(sent_at) FILTER (WHERE role = 'customer') AS customer_first,
            min(sent_at) FILTER (WHERE role = 'agent') AS agent_first,
@@ -104,7 +107,7 @@ WITH targets AS MATERIALIZED (
     ) runs GROUP BY conversation_id
 ), computed AS (
     SELECT h.conversation_id, h.messages, h.customer_messages, h.agent_messages, h.bot_messages, h.masked,
-           h.started, h.ended,
+           h.served_by, h.started, h.ended,
            (h.agent_first IS NOT NULL AND h.bot_before_agent) AS bot_handed_off,
            h.handoff_moment,
            {_seconds("h.customer_first", "h.reply_first")} AS first_response,
@@ -137,6 +140,7 @@ UPDATE conversations_conversation c SET
     agent_message_count = COALESCE(x.agent_messages, 0),
     bot_message_count = COALESCE(x.bot_messages, 0),
     masked_count = COALESCE(x.masked, 0),
+    served_by_id = x.served_by,
     started_at = x.started,
     ended_at = x.ended,
     first_response_seconds = x.first_response,
