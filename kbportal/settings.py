@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "apps.knowledge",
     "apps.answers",
     "apps.conversations",
+    "apps.qa",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,37 @@
+"""Celery entry points for QA, on their own queue (``qa``) so that scoring never delays indexing or
+stale flags. At-least-once: acknowledged after the work is committed, and every task can run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from apps.qa.services.rescoring import run_rescore_job
+from apps.qa.services.scoring import score_conversations
+
+BATCH = 500
+
+
+@shared_task(
+    name="qa.score_conversations",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    queue="qa",
+)
+def score_conversations_task(conversation_ids: list[int]) -> int:
+    return score_conversations(conversation_ids)
+
+
+def enqueue_scoring(conversation_ids: list[int]) -> None:
+    """Queue these conversations for scoring, in batches (call after their transaction commits)."""
+    ids = sorted(set(conversation_ids))
+    for start in range(0, len(ids), BATCH):
+        score_conversations_task.delay(ids[start : start + BATCH])
+
+
+@shared_task(name="qa.run_rescore_job", acks_late=True, reject_on_worker_lost=True, queue="qa")
+def run_rescore_job_task(job_id: int) -> int:
+    return run_rescore_job(job_id)
