@@ -13,7 +13,7 @@ import opencc
 def _table() -> dict[int, str]:
     table: dict[int, str] = {}
     for code in range(0xFF01, 0xFF5F):  # full-width ASCII
-        table[code] = chr(code - 0xFEE0)
+        table[code] = chr(code - 0xFEE0).lower()
     table[0x3000] = " "
     for code in range(ord("A"), ord("Z") + 1):
         table[code] = chr(code + 32)

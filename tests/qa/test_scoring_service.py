@@ -1,0 +1,62 @@
+"""Automatic scoring: every conversation against its scorecard, findings with evidence, and the same
+result however many times (or however concurrently) a batch runs."""
+
+from decimal import Decimal
+
+import pytest
+
+from apps.qa.models import AutoScore, Finding, Rule
+from apps.qa.services.scoring import score_conversations
+from tests.factories import ProductFactory
+from tests.qa.helpers import conversations, forbidden_rule, greeting_rule, published_scorecard
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _product():
+    ProductFactory(slug="mall-app")
+
+
+def test_a_conversation_is_scored_with_findings_that_show_why():
+    version = published_scorecard([forbidden_rule(), greeting_rule()])
+    [rude] = conversations(1, reply="这个我不知道，你自己看")
+    [polite] = conversations(1, start=1)
+    assert score_conversations([rude, polite]) == 2
+    rude_score = AutoScore.objects.get(conversation_id=rude, version=version)
+    # Forbidden phrases fail (0 of 50), the greeting is missing too (0 of 50); the manual criterion is N/A.
+    assert rude_score.score == Decimal("0.00") and rude_score.worst_severity == "major"
+    findings = Finding.objects.filter(score=rude_score, rule__code="forbidden-phrases").select_related("message")
+    assert sorted(f.matched for f in findings) == ["不知道", "自己看"]
+    for finding in findings:
+        assert finding.message.text[finding.start : finding.end] == finding.matched
+    assert AutoScore.objects.get(conversation_id=polite).score == Decimal("100.00")
+
+
+def test_scoring_twice_leaves_one_score_and_the_same_findings():
+    published_scorecard([forbidden_rule()])
+    ids = conversations(3, reply="不知道")
+    score_conversations(ids)
+    first = sorted(Finding.objects.values_list("conversation_id", "matched", "start"))
+    score_conversations(ids)
+    score_conversations(ids[:2])
+    assert AutoScore.objects.count() == 3
+    assert sorted(Finding.objects.values_list("conversation_id", "matched", "start")) == first
+
+
+def test_a_changed_rule_changes_the_score_on_rescoring():
+    rule = forbidden_rule()
+    published_scorecard([rule])
+    [pk] = conversations(1, reply="您好，不知道")
+    score_conversations([pk])
+    assert AutoScore.objects.get().score == Decimal("0.00")
+    Rule.objects.filter(pk=rule.pk).update(condition={"type": "keywords", "terms": ["滚"], "role": "agent"}, version=2)
+    score_conversations([pk])
+    assert AutoScore.objects.get().score == Decimal("100.00") and not Finding.objects.exists()
+
+
+def test_without_a_scorecard_for_its_team_a_conversation_is_not_scored():
+    version = published_scorecard([forbidden_rule()])
+    version.scorecard.channels.create(code="phone-only", name="phone")  # the card now applies to that channel only
+    [pk] = conversations(1)
+    assert score_conversations([pk]) == 0 and not AutoScore.objects.exists()
