@@ -72,7 +72,9 @@ def load(path: Path = DATASET) -> list[dict[str, str]]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
-def evaluate(detector: Detector, rows: list[dict[str, str]]) -> tuple[Confusion, list[tuple[dict[str, str], list[Cue]]]]:
+def evaluate(
+    detector: Detector, rows: list[dict[str, str]]
+) -> tuple[Confusion, list[tuple[dict[str, str], list[Cue]]]]:
     confusion, misses = Confusion(), []
     for row in rows:
         cues = detector.detect(row["text"])

@@ -31,48 +31,16 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Longest first, so 不是 wins over 不 and the span is right.
 _NEGATORS = (
-    "并没有",
-    "从来不",
-    "从来没",
-    "不是",
-    "并不",
-    "并非",
-    "没有",
-    "从没",
-    "不会",
-    "不用",
-    "无需",
-    "不",
-    "没",
-    "别",
-    "未",
-)
+    "并没有", "从来不", "从来没", "不是", "并不", "并非", "没有", "从没",
+    "不会", "不用", "无需", "不", "没", "别", "未",
+)  # fmt: skip
 # 不得不 / 不能不 are affirmations: "我不得不投诉" is a complaint.
 _DOUBLE_NEGATIVES = ("不得不", "不能不", "不会不", "没法不")
 # Words that may sit between a negator and the term without breaking the negation: 不是很生气, 没有太在意.
 _BETWEEN_NEGATOR_AND_TERM = (
-    "那么",
-    "这么",
-    "怎么",
-    "特别",
-    "觉得",
-    "感到",
-    "有点",
-    "有些",
-    "一点",
-    "真的",
-    "很",
-    "太",
-    "是",
-    "有",
-    "在",
-    "会",
-    "算",
-    "都",
-    "也",
-    "再",
-    "真",
-)
+    "那么", "这么", "怎么", "特别", "觉得", "感到", "有点", "有些", "一点", "真的", "很", "太", "是",
+    "有", "在", "会", "算", "都", "也", "再", "真",
+)  # fmt: skip
 _INTENSIFIERS = (
     "越来越", "非常", "特别", "超级", "极其", "十分", "实在", "简直", "太过", "真的", "真是", "相当",
     "这么", "那么", "如此", "太", "真", "超", "好", "很", "巨", "贼", "极",
@@ -140,6 +108,7 @@ def _fold(text: str) -> str:
 class _Lexicon:
     weights: dict[str, float]  # folded term → weight (0 for a guard)
     lengths: dict[str, tuple[int, ...]]  # first character → lengths of its terms, longest first
+    starts: re.Pattern[str]  # any first character: finds the next place worth looking up, in C
 
 
 def _load_lexicon(path: Path) -> _Lexicon:
@@ -163,7 +132,8 @@ def _load_lexicon(path: Path) -> _Lexicon:
     for term in weights:
         by_first.setdefault(term[0], set()).add(len(term))
     lengths = {first: tuple(sorted(sizes, reverse=True)) for first, sizes in by_first.items()}
-    return _Lexicon(weights=weights, lengths=lengths)
+    starts = re.compile("[" + "".join(re.escape(first) for first in sorted(lengths)) + "]")
+    return _Lexicon(weights=weights, lengths=lengths, starts=starts)
 
 
 _NEGATIVE_EMOTION = _load_lexicon(_DATA_DIR / "negative_emotion.txt")
@@ -188,6 +158,9 @@ def _negated(before: str) -> bool:
         return False
     # Peel words allowed between negator and term (不是很生气 → 不是) until none is left to peel.
     while before:
+        # An A-not-A question (是不是, 有没有, 会不会) asks, it does not deny: 你是不是没认真看.
+        if len(before) >= 3 and before[-2] in "不没" and before[-1] == before[-3]:
+            return False
         if before.endswith(_NEGATORS):
             return True
         for word in _BETWEEN_NEGATOR_AND_TERM:
@@ -208,16 +181,13 @@ def _intensifier_length(before: str) -> int:
 
 def _scan(text: str, lexicon: _Lexicon, punctuation: re.Pattern[str], threshold: float) -> list[Cue]:
     folded = _fold(text)
-    weights, lengths = lexicon.weights, lexicon.lengths
+    weights, lengths, next_start = lexicon.weights, lexicon.lengths, lexicon.starts.search
     cues: list[Cue] = []
     total = 0.0
-    position, size, last_end = 0, len(folded), 0
-    while position < size:
-        term_lengths = lengths.get(folded[position])
-        if term_lengths is None:
-            position += 1
-            continue
-        for length in term_lengths:
+    position, last_end = 0, 0
+    while found := next_start(folded, position):
+        position = found.start()
+        for length in lengths[folded[position]]:
             term = folded[position : position + length]
             weight = weights.get(term)
             if weight is not None:
@@ -245,7 +215,8 @@ def _scan(text: str, lexicon: _Lexicon, punctuation: re.Pattern[str], threshold:
 
 
 def negative_emotion(text: str) -> list[Cue]:
-    """Cues of a customer's negative emotion (anger, frustration, threats to complain, sarcasm markers); [] when the message is not negative."""
+    """Cues of a customer's negative emotion (anger, frustration, threats to complain, sarcasm markers);
+    [] when the message is not negative."""
     return _scan(text, _NEGATIVE_EMOTION, _CUSTOMER_PUNCTUATION, NEGATIVE_THRESHOLD)
 
 

@@ -136,7 +136,7 @@ def task_transition(task: ReviewTask, action: str, *, actor, note: str = "") -> 
 @transaction.atomic
 def task_reassign(task: ReviewTask, *, to_user, actor, note: str = "") -> ReviewTask:
     """Give an open task to someone else (never to the agent who served the conversation)."""
-    task = ReviewTask.objects.select_for_update().select_related("conversation__served_by").get(pk=task.pk)
+    task = ReviewTask.objects.select_for_update(of=("self",)).select_related("conversation__served_by").get(pk=task.pk)
     if task.state not in OPEN_STATES:
         raise TaskError(_("Only pending or in-progress tasks can be reassigned."))
     served_by = task.conversation.served_by

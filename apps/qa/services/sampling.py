@@ -56,7 +56,7 @@ def run_seed(plan: SamplingPlan, period_start: datetime) -> int:
 _SQL = """
 WITH base AS (
     SELECT c.id, c.served_by_id AS agent_id, {strata_columns}
-           (a.created_at > %(start)s - %(new_days)s * interval '1 day') AS new_agent,
+           (%(new_days)s > 0 AND a.created_at > %(start)s - %(new_days)s * interval '1 day') AS new_agent,
            array_remove(ARRAY[
                CASE WHEN s.fatal THEN 'fatal' END,
                CASE WHEN s.worst_severity IN ('major', 'critical') THEN 'severe' END,
