@@ -168,6 +168,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "answers.index_published",
         "schedule": 300.0,  # a safety net: publishing enqueues indexing right away
     },
+    "qa.run_due_sampling_plans": {
+        "task": "qa.run_due_sampling_plans",
+        "schedule": crontab(minute="*/15"),  # samples each plan's finished period once; idempotent
+    },
     "knowledge.mark_overdue_verifications": {
         "task": "knowledge.mark_overdue_verifications",
         "schedule": crontab(minute=15),  # hourly; the job is idempotent

@@ -31,7 +31,7 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-$PY -m celery -A kbportal worker --loglevel=INFO --concurrency=2 --hostname="kbportal-$$@%h" &
+$PY -m celery -A kbportal worker -Q celery,qa --loglevel=INFO --concurrency=2 --hostname="kbportal-$$@%h" &
 pids+=($!)
 $PY -m celery -A kbportal beat --loglevel=INFO --schedule="$DATA_DIR/celerybeat-schedule" &
 pids+=($!)

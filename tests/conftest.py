@@ -89,6 +89,8 @@ def _celery_worker_process(django_db_setup, django_db_blocker):
             "-A",
             "kbportal",
             "worker",
+            "-Q",
+            "celery,qa",
             "--pool=solo",
             "--loglevel=INFO",
             "--without-gossip",

@@ -86,11 +86,46 @@ _CONVERSATIONS_MANAGE = [
     "conversations.change_channel",
 ]
 
+_QA_READ = [
+    "qa.view_lexicon",
+    "qa.view_lexiconterm",
+    "qa.view_rule",
+    "qa.view_scorecard",
+    "qa.view_scorecardversion",
+    "qa.view_section",
+    "qa.view_criterion",
+    "qa.view_autoscore",
+    "qa.view_finding",
+    "qa.view_reviewtask",
+    "qa.view_samplingplan",
+    "qa.view_samplingrun",
+    "qa.view_rescorejob",
+]
+_QA_MANAGE = [
+    "qa.add_lexicon",
+    "qa.change_lexicon",
+    "qa.add_rule",
+    "qa.change_rule",
+    "qa.add_scorecard",
+    "qa.change_scorecard",
+    "qa.change_scorecardversion",
+    "qa.add_section",
+    "qa.change_section",
+    "qa.delete_section",
+    "qa.add_criterion",
+    "qa.change_criterion",
+    "qa.delete_criterion",
+    "qa.add_samplingplan",
+    "qa.change_samplingplan",
+    "qa.change_reviewtask",
+    "qa.add_rescorejob",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     KNOWLEDGE_EDITOR: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE,
     KNOWLEDGE_APPROVER: _KNOWLEDGE_READ + _KNOWLEDGE_WRITE + _KNOWLEDGE_APPROVE,
-    QA_REVIEWER: _KNOWLEDGE_READ + _CONVERSATIONS_READ,
-    QA_LEAD: _KNOWLEDGE_READ + _CONVERSATIONS_READ + _CONVERSATIONS_MANAGE,
+    QA_REVIEWER: _KNOWLEDGE_READ + _CONVERSATIONS_READ + _QA_READ,
+    QA_LEAD: _KNOWLEDGE_READ + _CONVERSATIONS_READ + _CONVERSATIONS_MANAGE + _QA_READ + _QA_MANAGE,
     AGENT: [
         "knowledge.view_article",
         "knowledge.view_articleversion",

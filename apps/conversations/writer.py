@@ -18,6 +18,12 @@ def setup(database: str) -> None:
 def prepare_and_store(payloads: list[dict]) -> list:
     """Check, mask and store one batch. Re-running an import is harmless, so batches need not wait for
     the disk (see ``apps.conversations.services.ingest.store``)."""
-    from apps.conversations.services.ingest import prepare, store
+    from django.db import transaction
 
-    return store(prepare(payloads), durable=False)
+    from apps.conversations.services.ingest import prepare, store
+    from apps.qa.tasks import enqueue_scoring
+
+    results = store(prepare(payloads), durable=False)
+    ids = [r.conversation_id for r in results if r.conversation_id is not None]
+    transaction.on_commit(lambda: enqueue_scoring(ids))  # QA's workers score what is stored
+    return results

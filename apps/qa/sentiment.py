@@ -64,10 +64,11 @@ class Cue:
 
 # --- folding ---------------------------------------------------------------------------------------
 
-# Traditional (incl. Taiwan and Hong Kong variants) → Simplified, for the characters the lexicons, the
-# negators and the intensifiers use. Generated with OpenCC; tests/qa/test_sentiment.py checks that
-# every lexicon term written in Traditional folds back to itself, so a new term with a new character
-# fails there until it is added here.
+# Traditional (incl. Taiwan and Hong Kong variants and CJK compatibility forms) → Simplified, for the
+# characters the lexicons, the negators and the intensifiers use; generated once with OpenCC (t2s, tw2s,
+# hk2s over every CJK code point). tests/qa/test_sentiment.py checks that every lexicon term written in
+# Traditional folds back to itself: a new term with a new character fails there, and the failure lists
+# the pairs to append to both strings.
 # BEGIN GENERATED FOLD
 _TRADITIONAL = (
     "萬不與專業兩兩喪個箇為爲舉麼麽書書買亂亂了於產産什從們夥會傳傷體你便償像兒充全六關再寫決幾憑兇齣別彆製刻割辦務劣勁北北韆協單賣博臥厲雙發髮衹隻叫號嘰喫喫衕後嗎聽吸啞噠嘮嘖囉器迴場墨處復複復多夠頭誇姦媽"
@@ -106,8 +107,9 @@ def _fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Lexicon:
-    weights: dict[str, float]  # folded term → weight (0 for a guard)
-    lengths: dict[str, tuple[int, ...]]  # first character → lengths of its terms, longest first
+    # Folded term → weight (0 for a guard), and every proper prefix of a term → None, so that a scan
+    # extends a match one character at a time and stops at the first string no term starts with.
+    table: dict[str, float | None]
     starts: re.Pattern[str]  # any first character: finds the next place worth looking up, in C
 
 
@@ -128,14 +130,13 @@ def _load_lexicon(path: Path) -> _Lexicon:
         if term in weights:
             raise ValueError(f"{path.name}:{number}: {term!r} is listed twice (after folding to Simplified)")
         weights[term] = weight
-    by_first: dict[str, set[int]] = {}
-    for term in weights:
-        by_first.setdefault(term[0], set()).add(len(term))
-    lengths = {first: tuple(sorted(sizes, reverse=True)) for first, sizes in by_first.items()}
-    starts = re.compile("[" + "".join(re.escape(first) for first in sorted(lengths)) + "]")
-    return _Lexicon(weights=weights, lengths=lengths, starts=starts)
+    table: dict[str, float | None] = {term[:size]: None for term in weights for size in range(1, len(term))}
+    table.update(weights)
+    starts = re.compile("[" + "".join(sorted({re.escape(term[0]) for term in weights})) + "]")
+    return _Lexicon(table=table, starts=starts)
 
 
+_NOT_A_PREFIX = -1.0  # the lookup default, compared by identity: no table value is this object
 _NEGATIVE_EMOTION = _load_lexicon(_DATA_DIR / "negative_emotion.txt")
 _IMPOLITE = _load_lexicon(_DATA_DIR / "impolite.txt")
 
@@ -143,10 +144,9 @@ _IMPOLITE = _load_lexicon(_DATA_DIR / "impolite.txt")
 # --- matching --------------------------------------------------------------------------------------
 
 
-def _clause_before(folded: str, start: int, floor: int) -> str:
+def _clause_before(folded: str, start: int) -> str:
     """Up to ``_LOOKBEHIND`` characters before ``start`` in the same clause (stops at punctuation/space)."""
-    begin = max(floor, start - _LOOKBEHIND)
-    window = folded[begin:start]
+    window = folded[max(0, start - _LOOKBEHIND) : start]
     for index in range(len(window) - 1, -1, -1):
         if not window[index].isalnum():
             return window[index + 1 :]
@@ -157,7 +157,7 @@ def _negated(before: str) -> bool:
     if before.endswith(_DOUBLE_NEGATIVES):
         return False
     # Peel words allowed between negator and term (不是很生气 → 不是) until none is left to peel.
-    while before:
+    while before.endswith(_NEGATORS) or before.endswith(_BETWEEN_NEGATOR_AND_TERM):
         # An A-not-A question (是不是, 有没有, 会不会) asks, it does not deny: 你是不是没认真看.
         if len(before) >= 3 and before[-2] in "不没" and before[-1] == before[-3]:
             return False
@@ -173,6 +173,8 @@ def _negated(before: str) -> bool:
 
 
 def _intensifier_length(before: str) -> int:
+    if not before.endswith(_INTENSIFIERS):  # the usual case, in one call
+        return 0
     for word in _INTENSIFIERS:
         if before.endswith(word):
             return len(word)
@@ -181,24 +183,30 @@ def _intensifier_length(before: str) -> int:
 
 def _scan(text: str, lexicon: _Lexicon, punctuation: re.Pattern[str], threshold: float) -> list[Cue]:
     folded = _fold(text)
-    weights, lengths, next_start = lexicon.weights, lexicon.lengths, lexicon.starts.search
+    lookup, next_start, size = lexicon.table.get, lexicon.starts.search, len(folded)
     cues: list[Cue] = []
     total = 0.0
     position, last_end = 0, 0
     while found := next_start(folded, position):
         position = found.start()
-        for length in lengths[folded[position]]:
-            term = folded[position : position + length]
-            weight = weights.get(term)
-            if weight is not None:
+        # Longest match: extend while the text so far is a term or the start of one.
+        end, weight, reach = 0, 0.0, position + 1
+        value = lookup(folded[position], _NOT_A_PREFIX)
+        while value is not _NOT_A_PREFIX:
+            if value is not None:
+                end, weight = reach, value
+            reach += 1
+            if reach > size:
                 break
-        else:
+            value = lookup(folded[position:reach], _NOT_A_PREFIX)
+        if not end:
             position += 1
             continue
-        end = position + len(term)
         if weight:
-            if not _negated(_clause_before(folded, position, 0)):
-                start = position - _intensifier_length(_clause_before(folded, position, last_end))
+            before = _clause_before(folded, position)
+            if not _negated(before):
+                # The intensifier must not reach back into the previous cue.
+                start = position - _intensifier_length(before[max(0, len(before) - (position - last_end)) :])
                 if start < position:
                     weight *= INTENSIFIER_FACTOR
                 cues.append(Cue(start, end, text[start:end], weight))
@@ -209,7 +217,7 @@ def _scan(text: str, lexicon: _Lexicon, punctuation: re.Pattern[str], threshold:
         weight = _PUNCTUATION_WEIGHTS[min(len(match.group()), 3) - 2]
         cues.append(Cue(match.start(), match.end(), text[match.start() : match.end()], weight))
         total += weight
-    if total < threshold:
+    if total < threshold - 1e-9:  # 0.6 + 0.4 reaches 1.0 whatever the float rounding
         return []
     return sorted(cues, key=lambda cue: cue.start)
 

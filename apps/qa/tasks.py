@@ -35,3 +35,10 @@ def enqueue_scoring(conversation_ids: list[int]) -> None:
 @shared_task(name="qa.run_rescore_job", acks_late=True, reject_on_worker_lost=True, queue="qa")
 def run_rescore_job_task(job_id: int) -> int:
     return run_rescore_job(job_id)
+
+
+@shared_task(name="qa.run_due_sampling_plans", acks_late=True, queue="qa")
+def run_due_sampling_plans_task() -> int:
+    from apps.qa.services.sampling import run_due_plans
+
+    return sum(result.sampled for result in run_due_plans())

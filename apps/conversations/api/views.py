@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -82,9 +83,11 @@ class ConversationsApi(APIView):
                     field_errors={"conversations": [_("1 to %(n)s conversations.") % {"n": MAX_BATCH}]},
                 )
             results = ingest_conversations(items)
+            _score_later(results)
             counts = {s: sum(1 for r in results if r.status == s) for s in ("created", "updated", "rejected")}
             return Response({**counts, "results": [r.as_dict() for r in results]})
         [result] = ingest_conversations([data])
+        _score_later([result])
         if result.status == "rejected":
             raise ValidationFailed(_("The conversation was not stored."), field_errors=result.errors)
         code = status.HTTP_201_CREATED if result.status == "created" else status.HTTP_200_OK
@@ -161,3 +164,12 @@ class ConversationDetailApi(APIView):
         if conversation is None:
             raise NotFound(_("No such conversation."))
         return Response(conversation_body(conversation))
+
+
+def _score_later(results) -> None:
+    """Stored conversations are scored by QA's workers (after the commit, so they can read them)."""
+    from apps.qa.tasks import enqueue_scoring
+
+    ids = [r.conversation_id for r in results if r.conversation_id is not None]
+    if ids:
+        transaction.on_commit(lambda: enqueue_scoring(ids))

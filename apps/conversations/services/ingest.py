@@ -49,6 +49,7 @@ class ItemResult:
     status: str  # created | updated | rejected
     messages_added: int = 0
     errors: dict[str, list[str]] = field(default_factory=dict)
+    conversation_id: int | None = None  # the stored conversation (not part of the API's answer)
 
     def as_dict(self) -> dict:
         body = {"index": self.index, "channel": self.channel, "external_id": self.external_id, "status": self.status}
@@ -341,4 +342,5 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
         pk, created = stored[key]
         for n, index in enumerate(accepted[key][0]):
             results[index].status = "created" if created and n == 0 else "updated"
+            results[index].conversation_id = pk
             results[index].messages_added = added.get(pk, 0) if n == 0 else 0

@@ -1,0 +1,232 @@
+"""QA in the admin: QA leads manage lexicons, rules, scorecards and sampling plans; everyone with access
+sees automatic scores, findings, review queues and rescoring progress."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from apps.qa.models import (
+    AutoScore,
+    Criterion,
+    Finding,
+    Lexicon,
+    LexiconTerm,
+    RescoreJob,
+    ReviewTask,
+    Rule,
+    SamplingPlan,
+    SamplingRun,
+    Scorecard,
+    ScorecardVersion,
+    Section,
+)
+from apps.qa.rules.conditions import InvalidCondition, parse_condition
+from apps.qa.services.lexicons import lexicon_add_terms, lexicon_remove_terms
+from apps.qa.services.scorecards import (
+    InvalidScorecard,
+    scorecard_version_new_draft,
+    scorecard_version_publish,
+    version_in_use,
+)
+
+
+class LexiconForm(forms.ModelForm):
+    add_terms = forms.CharField(
+        label=_("add terms"), required=False, widget=forms.Textarea(attrs={"rows": 6}), help_text=_("One per line.")
+    )
+    remove_terms = forms.CharField(
+        label=_("remove terms"), required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("One per line.")
+    )
+
+    class Meta:
+        model = Lexicon
+        fields = ["code", "name", "kind", "description"]
+
+
+@admin.register(Lexicon)
+class LexiconAdmin(admin.ModelAdmin):
+    form = LexiconForm
+    list_display = ["code", "name", "kind", "term_count", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name", "terms__term"]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        added = lexicon_add_terms(obj, form.cleaned_data["add_terms"].splitlines())
+        removed = lexicon_remove_terms(obj, form.cleaned_data["remove_terms"].splitlines())
+        if added or removed:
+            messages.info(request, _("%(a)s terms added, %(r)s removed.") % {"a": added, "r": removed})
+
+
+@admin.register(LexiconTerm)
+class LexiconTermAdmin(admin.ModelAdmin):
+    list_display = ["term", "lexicon"]
+    list_filter = ["lexicon"]
+    search_fields = ["term"]
+
+
+class RuleForm(forms.ModelForm):
+    class Meta:
+        model = Rule
+        fields = ["code", "name", "description", "severity", "condition", "is_active", "marks_risk"]
+
+    def clean_condition(self):
+        condition = self.cleaned_data["condition"]
+        try:
+            parse_condition(condition)
+        except InvalidCondition as exc:
+            raise forms.ValidationError([f"{path}: {' '.join(problems)}" for path, problems in exc.errors.items()])
+        return condition
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    form = RuleForm
+    list_display = ["code", "name", "severity", "is_active", "marks_risk", "version", "updated_at"]
+    list_filter = ["severity", "is_active", "marks_risk"]
+    search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        if change and "condition" in form.changed_data:
+            obj.version = F("version") + 1
+        super().save_model(request, obj, form, change)
+        obj.refresh_from_db()
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    extra = 0
+    fields = ["section", "title", "mode", "kind", "points", "fatal", "severity", "allow_na", "rule", "position"]
+    autocomplete_fields = ["rule"]
+
+
+class SectionInline(admin.TabularInline):
+    model = Section
+    extra = 0
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active"]
+    filter_horizontal = ["teams", "channels"]
+    actions = ["new_draft"]
+
+    @admin.action(description=_("Create a draft version to edit"))
+    def new_draft(self, request, queryset):
+        for scorecard in queryset:
+            draft = scorecard_version_new_draft(scorecard)
+            messages.success(request, _("Draft: %(v)s") % {"v": draft})
+
+
+@admin.register(ScorecardVersion)
+class ScorecardVersionAdmin(admin.ModelAdmin):
+    list_display = ["scorecard", "number", "status", "published_at"]
+    list_filter = ["status", "scorecard"]
+    inlines = [SectionInline, CriterionInline]
+    readonly_fields = ["scorecard", "number", "status", "published_at"]
+    actions = ["publish"]
+
+    def has_change_permission(self, request, obj=None):
+        # A version scores refer to is history: edit a new draft instead.
+        if obj is not None and (obj.status != ScorecardVersion.Status.DRAFT or version_in_use(obj)):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False  # versions are made by "Create a draft version" on the scorecard
+
+    @admin.action(description=_("Publish (new scores use it)"))
+    def publish(self, request, queryset):
+        for version in queryset:
+            try:
+                scorecard_version_publish(version)
+            except InvalidScorecard as exc:
+                messages.error(request, f"{version}: {exc}")
+            else:
+                messages.success(request, _("Published: %(v)s") % {"v": version})
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    extra = 0
+    fields = ["rule", "severity", "message", "matched", "detail"]
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(AutoScore)
+class AutoScoreAdmin(admin.ModelAdmin):
+    list_display = [
+        "conversation",
+        "version",
+        "score",
+        "fatal",
+        "risky",
+        "worst_severity",
+        "finding_count",
+        "computed_at",
+    ]
+    list_filter = ["fatal", "risky", "worst_severity", "version"]
+    list_select_related = ["conversation", "version__scorecard"]
+    inlines = [FindingInline]
+    readonly_fields = [f.name for f in AutoScore._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RescoreJob)
+class RescoreJobAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "done", "total", "progress", "created_by", "created_at", "finished_at"]
+    fields = ["started_from", "started_to", "status", "done", "total"]
+    readonly_fields = ["status", "done", "total"]
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj):
+        return f"{100 * obj.done / obj.total:.0f} %" if obj.total else "—"
+
+    def save_model(self, request, obj, form, change):
+        from apps.qa.services.rescoring import rescore_job_create
+        from apps.qa.tasks import run_rescore_job_task
+
+        if change:
+            return
+        job = rescore_job_create(started_from=obj.started_from, started_to=obj.started_to, user=request.user)
+        obj.pk = job.pk
+        transaction.on_commit(lambda: run_rescore_job_task.delay(job.pk))
+
+
+@admin.register(SamplingPlan)
+class SamplingPlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "scorecard", "period", "rate_percent", "min_per_agent", "max_per_agent", "is_active"]
+    filter_horizontal = ["channels", "teams", "reviewers"]
+
+
+@admin.register(SamplingRun)
+class SamplingRunAdmin(admin.ModelAdmin):
+    list_display = ["plan", "period_start", "sampled", "risky", "created_at"]
+    list_filter = ["plan"]
+    readonly_fields = [f.name for f in SamplingRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReviewTask)
+class ReviewTaskAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "version", "reason", "risks", "assignee", "state", "due_at"]
+    list_filter = ["state", "reason", "assignee", "run__plan"]
+    list_select_related = ["conversation", "version__scorecard", "assignee"]
+    readonly_fields = ["conversation", "version", "run", "reason", "risks", "state", "skip_reason"]
+    change_list_template = "admin/qa/reviewtask/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        from apps.qa.services.assignment import queue_progress
+
+        extra_context = {**(extra_context or {}), "queue_progress": list(queue_progress())}
+        return super().changelist_view(request, extra_context)
