@@ -140,7 +140,7 @@ def _wait_until_idle(timeout: float = 60.0) -> None:
     while time.monotonic() < deadline and quiet < 2:
         inspector = app.control.inspect(timeout=0.5)
         busy = any((inspector.active() or {}).values()) or any((inspector.reserved() or {}).values())
-        quiet = 0 if busy or broker.llen("celery") else quiet + 1
+        quiet = 0 if busy or broker.llen("celery") or broker.llen("qa") else quiet + 1
         time.sleep(0.1)
 
 
