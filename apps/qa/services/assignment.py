@@ -9,6 +9,7 @@ import heapq
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.qa.models import ReviewTask, ReviewTaskEvent, SamplingPlan
 
@@ -27,6 +28,16 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         ReviewTask.State.PENDING: (ReviewTask.State.SKIPPED,),
         ReviewTask.State.IN_PROGRESS: (ReviewTask.State.SKIPPED,),
     },
+}
+
+
+ACTION_LABELS = {
+    "start": gettext_lazy("started"),
+    "submit": gettext_lazy("submitted"),
+    "dispute": gettext_lazy("disputed"),
+    "resolve": gettext_lazy("resolved"),
+    "close": gettext_lazy("closed"),
+    "skip": gettext_lazy("skipped"),
 }
 
 
@@ -118,7 +129,7 @@ def task_transition(task: ReviewTask, action: str, *, actor, note: str = "") -> 
     if not allowed:
         raise TaskError(
             _("A task that is “%(state)s” cannot be %(action)s.")
-            % {"state": task.get_state_display(), "action": action}
+            % {"state": task.get_state_display(), "action": ACTION_LABELS.get(action, action)}
         )
     if action == "skip" and not note.strip():
         raise TaskError(_("Say why the task is skipped."))
