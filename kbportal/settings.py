@@ -161,7 +161,8 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a killed worker held is handed out again after this many seconds (acks are late).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("KBPORTAL_CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE = {
     "answers.index_published": {

@@ -63,24 +63,18 @@ def _clear_cache():
     yield
 
 
-@pytest.fixture(scope="module")
-def _celery_worker_process(django_db_setup, django_db_blocker):
-    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database.
-
-    Module-scoped: publishing enqueues indexing, and a worker left running would touch the database
-    while other modules' transactional tests truncate it.
-    """
+def start_worker(test_db: str, log, *, name: str = "test", extra_env: dict | None = None) -> subprocess.Popen:
+    """Start ``celery -A kbportal worker`` (queues celery and qa, solo pool) on the test database and
+    wait until it answers a ping."""
     from kbportal.celery import app
 
-    with django_db_blocker.unblock():
-        test_db = connection.settings_dict["NAME"]
-    app.control.purge()
     env = {
         **os.environ,
         "KBPORTAL_DB_NAME_OVERRIDE": test_db,
         "DJANGO_SETTINGS_MODULE": "kbportal.settings",
+        **(extra_env or {}),
     }
-    log = open(data_dir() / "test-worker.log", "w")  # noqa: SIM115 - closed at teardown
+    hostname = f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -96,7 +90,7 @@ def _celery_worker_process(django_db_setup, django_db_blocker):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
-            f"--hostname=test-{os.getpid()}@%h",
+            f"--hostname={hostname}",
         ],
         cwd=ROOT,
         env=env,
@@ -106,12 +100,27 @@ def _celery_worker_process(django_db_setup, django_db_blocker):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if app.control.ping(timeout=0.5):
-            break
+            return process
         if process.poll() is not None:
             raise RuntimeError(f"Celery worker exited; see {log.name}")
-    else:
-        process.terminate()
-        raise RuntimeError(f"Celery worker did not start in 60 s; see {log.name}")
+    process.terminate()
+    raise RuntimeError(f"Celery worker did not start in 60 s; see {log.name}")
+
+
+@pytest.fixture(scope="module")
+def _celery_worker_process(django_db_setup, django_db_blocker):
+    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database.
+
+    Module-scoped: publishing enqueues indexing, and a worker left running would touch the database
+    while other modules' transactional tests truncate it.
+    """
+    from kbportal.celery import app
+
+    with django_db_blocker.unblock():
+        test_db = connection.settings_dict["NAME"]
+    app.control.purge()
+    log = open(data_dir() / "test-worker.log", "w")  # noqa: SIM115 - closed at teardown
+    process = start_worker(test_db, log)
     yield process
     process.terminate()
     try:

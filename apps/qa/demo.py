@@ -1,0 +1,131 @@
+"""Loading the demo QA setup (``apps.qa.demo_data``) and putting it to work on the conversations there
+are: every conversation scored, every day sampled, so that review queues have tasks.
+
+Idempotent: lexicon terms and rules are written only when they differ from the demo's (a rewrite would
+bump ``updated_at``, change the rules' signature and rescore everything), the scorecard is imported
+only while it has no published version, conversations already scored with the current rules are not
+scored again, and a day already sampled adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from apps.accounts.roles import QA_REVIEWER
+from apps.conversations.models import Conversation
+from apps.qa.demo_data import LEXICONS, RULES, SAMPLING_PLAN, SCORECARD
+from apps.qa.models import AutoScore, Lexicon, ReviewTask, Rule, SamplingPlan, Scorecard, ScorecardVersion
+from apps.qa.rules.conditions import parse_condition
+from apps.qa.services.lexicons import lexicon_add_terms
+from apps.qa.services.sampling import sampling_run
+from apps.qa.services.scorecards import scorecard_import, scorecard_version_publish
+from apps.qa.services.scoring import rules_signature, score_conversations
+
+BATCH = 500
+_RULE_FIELDS = ("name", "description", "severity", "marks_risk", "condition")
+
+
+def load_qa_demo() -> dict[str, int]:
+    """Create (or bring up to date) the demo lexicons, rules, scorecard and sampling plan, score the
+    conversations not yet scored with the current rules, and sample every day that has conversations.
+
+    Returns the demo's lexicons, their terms and its rules (how many there are), the conversations
+    scored by this call, and the review tasks the demo plan holds.
+    """
+    terms = _load_lexicons()
+    _load_rules()
+    scorecard = _load_scorecard()
+    plan = _load_plan(scorecard)
+    scored = _score_all()
+    _sample_every_day(plan)
+    return {
+        "lexicons": len(LEXICONS),
+        "terms": terms,
+        "rules": len(RULES),
+        "scored": scored,
+        "tasks": ReviewTask.objects.filter(run__plan=plan).count(),
+    }
+
+
+def _load_lexicons() -> int:
+    total = 0
+    for data in LEXICONS:
+        lexicon, _created = Lexicon.objects.get_or_create(
+            code=data["code"],
+            defaults={"name": data["name"], "kind": data["kind"], "description": data["description"]},
+        )
+        wanted = {t.strip() for t in data["terms"] if t.strip()}
+        missing = wanted - set(lexicon.terms.values_list("term", flat=True))
+        if missing:  # adding nothing would still touch updated_at, and so the rules' signature
+            lexicon_add_terms(lexicon, missing)
+        total += len(wanted)
+    return total
+
+
+def _load_rules() -> None:
+    for data in RULES:
+        parse_condition(data["condition"])  # a broken demo rule fails here, not in every scoring batch
+        values = {name: data[name] for name in _RULE_FIELDS}
+        rule = Rule.objects.filter(code=data["code"]).first()
+        if rule is None:
+            rule = Rule(code=data["code"], **values)
+            rule.full_clean()
+            rule.save()
+            continue
+        changed = [name for name in _RULE_FIELDS if getattr(rule, name) != values[name]]
+        if not changed:
+            continue
+        for name in changed:
+            setattr(rule, name, values[name])
+        if "condition" in changed:  # as the admin does: scores record which rule versions they used
+            rule.version = F("version") + 1
+        rule.save()
+
+
+def _load_scorecard() -> Scorecard:
+    published = ScorecardVersion.objects.filter(
+        scorecard__name=SCORECARD["name"], status=ScorecardVersion.Status.PUBLISHED
+    ).select_related("scorecard")
+    version = published.first()
+    if version is None:
+        with transaction.atomic():
+            version = scorecard_version_publish(scorecard_import(SCORECARD))
+    return version.scorecard
+
+
+def _load_plan(scorecard: Scorecard) -> SamplingPlan:
+    fields = {k: v for k, v in SAMPLING_PLAN.items() if k != "name"}
+    plan, _created = SamplingPlan.objects.get_or_create(
+        name=SAMPLING_PLAN["name"], defaults={**fields, "scorecard": scorecard}
+    )
+    reviewers = get_user_model().objects.filter(groups__name=QA_REVIEWER, is_active=True)
+    plan.reviewers.add(*reviewers)  # adding those already there changes nothing
+    return plan
+
+
+def _score_all() -> int:
+    """Score, in batches of ids, the conversations without a current score: none yet, or one computed
+    with other rules than today's."""
+    signature = rules_signature()
+    current = AutoScore.objects.filter(
+        conversation=OuterRef("pk"),
+        rules_signature=signature,
+        version__status=ScorecardVersion.Status.PUBLISHED,
+    )
+    pending = Conversation.objects.filter(~Exists(current)).order_by("id").values_list("id", flat=True)
+    scored, last_id = 0, 0
+    while ids := list(pending.filter(id__gt=last_id)[:BATCH]):
+        scored += score_conversations(ids)
+        last_id = ids[-1]
+    return scored
+
+
+def _sample_every_day(plan: SamplingPlan) -> None:
+    # Midday of each local day: a moment safely inside the plan's period for that day.
+    for day in Conversation.objects.filter(started_at__isnull=False).dates("started_at", "day"):
+        sampling_run(plan, timezone.make_aware(datetime.combine(day, time(12))))
