@@ -28,6 +28,8 @@ from apps.qa.rules.conditions import InvalidCondition, parse_condition
 from apps.qa.services.lexicons import lexicon_add_terms, lexicon_remove_terms
 from apps.qa.services.scorecards import (
     InvalidScorecard,
+    scorecard_export,
+    scorecard_import,
     scorecard_version_new_draft,
     scorecard_version_publish,
     version_in_use,
@@ -110,11 +112,56 @@ class SectionInline(admin.TabularInline):
     extra = 0
 
 
+class ScorecardImportForm(forms.Form):
+    file = forms.FileField(label=_("scorecard file (JSON)"))
+    name = forms.CharField(label=_("name"), required=False, max_length=200, help_text=_("Empty: the name in the file."))
+
+
 @admin.register(Scorecard)
 class ScorecardAdmin(admin.ModelAdmin):
     list_display = ["name", "is_active"]
     filter_horizontal = ["teams", "channels"]
     actions = ["new_draft"]
+    change_list_template = "admin/qa/scorecard/change_list.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="qa_scorecard_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a ``kbportal.scorecard/1`` file: a new scorecard, or a new draft of the one named."""
+        import json
+
+        from django.shortcuts import redirect, render
+        from django.urls import reverse
+
+        if not self.has_add_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = ScorecardImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
+                draft = scorecard_import(data, name=form.cleaned_data["name"] or None)
+            except (UnicodeDecodeError, ValueError) as exc:
+                errors = exc.errors if isinstance(exc, InvalidScorecard) else {"file": [str(exc)]}
+                for path, problems in errors.items():
+                    form.add_error(None, f"{path}: {' '.join(problems)}")
+            else:
+                messages.success(request, _("Imported as a draft: %(v)s. Review it, then publish it.") % {"v": draft})
+                return redirect(reverse("admin:qa_scorecardversion_change", args=[draft.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Import a scorecard"),
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/qa/scorecard/import.html", context)
 
     @admin.action(description=_("Create a draft version to edit"))
     def new_draft(self, request, queryset):
@@ -129,7 +176,24 @@ class ScorecardVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "scorecard"]
     inlines = [SectionInline, CriterionInline]
     readonly_fields = ["scorecard", "number", "status", "published_at"]
-    actions = ["publish"]
+    actions = ["publish", "export_json"]
+
+    @admin.action(description=_("Export as JSON"))
+    def export_json(self, request, queryset):
+        import json
+
+        from django.http import HttpResponse
+
+        if queryset.count() != 1:
+            messages.error(request, _("Choose one version to export."))
+            return None
+        version = queryset.select_related("scorecard").get()
+        body = json.dumps(scorecard_export(version), ensure_ascii=False, indent=2)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="scorecard-{version.scorecard_id}-v{version.number}.json"'
+        )
+        return response
 
     def has_change_permission(self, request, obj=None):
         # A version scores refer to is history: edit a new draft instead.

@@ -82,6 +82,7 @@ def _load_rules() -> None:
             continue
         for name in changed:
             setattr(rule, name, values[name])
+        rule.full_clean()
         if "condition" in changed:  # as the admin does: scores record which rule versions they used
             rule.version = F("version") + 1
         rule.save()

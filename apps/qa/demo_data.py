@@ -368,7 +368,12 @@ RULES = [
         "description": "坐席的第一条回复没有问候语。",
         "severity": "minor",
         "marks_risk": False,
-        "condition": {"type": "missing_phrase", "lexicon": "greeting", "role": "agent", "position": "first_agent_reply"},
+        "condition": {
+            "type": "missing_phrase",
+            "lexicon": "greeting",
+            "role": "agent",
+            "position": "first_agent_reply",
+        },
     },
     {
         "code": "missing-closing",
@@ -414,8 +419,7 @@ RULES = [
         "code": "human-only-by-bot",
         "name": "人工专属问题由机器人作答",
         "description": (
-            "客户提出资金安全、产品缺陷、隐私泄露等人工专属问题，机器人却作答了。"
-            "机器人说明不能处理并转接专员的不算。"
+            "客户提出资金安全、产品缺陷、隐私泄露等人工专属问题，机器人却作答了。机器人说明不能处理并转接专员的不算。"
         ),
         "severity": "critical",
         "marks_risk": True,
