@@ -119,6 +119,7 @@ def _celery_worker_process(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         test_db = connection.settings_dict["NAME"]
     app.control.purge()
+    _purge_queue("qa")  # purge() empties the default queue only
     log = open(data_dir() / "test-worker.log", "w")  # noqa: SIM115 - closed at teardown
     process = start_worker(test_db, log)
     yield process
@@ -135,6 +136,13 @@ def celery_worker(_celery_worker_process):
     yield _celery_worker_process
     # Let the worker finish what this test enqueued before the test database is flushed.
     _wait_until_idle()
+
+
+def _purge_queue(name: str) -> None:
+    import redis
+    from django.conf import settings
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(name)
 
 
 def _wait_until_idle(timeout: float = 60.0) -> None:

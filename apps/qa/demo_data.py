@@ -439,9 +439,9 @@ RULES = [
     {
         "code": "low-csat",
         "name": "客户满意度低",
-        "description": "客户评价 1 星或 2 星。",
+        "description": "客户评价 1 星或 2 星（抽检计划本身已把低满意度会话列为风险会话）。",
         "severity": "minor",
-        "marks_risk": True,
+        "marks_risk": False,
         "condition": {"type": "metadata", "field": "csat", "op": "lte", "value": 2},
     },
     {
@@ -636,7 +636,9 @@ SAMPLING_PLAN = {
     "include_risky": True,
     "low_csat": 2,
     "failure_streak": 3,
-    "new_agent_days": 30,
+    # 0: demo agents are created when their conversations are loaded, after the days they served, so with
+    # any other value every one of them would count as new and be sampled at the new-agent rate.
+    "new_agent_days": 0,
     "new_agent_rate_percent": 10,
     "min_messages": 3,
     "assignment": "least_loaded",

@@ -31,8 +31,8 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Longest first, so 不是 wins over 不 and the span is right.
 _NEGATORS = (
-    "并没有", "从来不", "从来没", "不是", "并不", "并非", "没有", "从没",
-    "不会", "不用", "无需", "不", "没", "别", "未",
+    "并没有", "从来不", "从来没", "不是", "并不", "并非", "没有", "从没", "不要",
+    "不会", "不用", "不必", "无需", "无须", "不", "没", "别", "未",
 )  # fmt: skip
 # 不得不 / 不能不 are affirmations: "我不得不投诉" is a complaint.
 _DOUBLE_NEGATIVES = ("不得不", "不能不", "不会不", "没法不")
