@@ -27,6 +27,7 @@ demo: migrate
 	$(PY) manage.py create_demo_users
 	$(PY) manage.py load_demo_data
 	$(PY) manage.py generate_conversations --count 3000
+	$(PY) manage.py load_qa_demo
 
 # Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
 run: messages migrate
@@ -55,3 +56,4 @@ clean: stop
 
 eval: messages
 	.venv/bin/python eval/run_eval.py
+	.venv/bin/python eval/qa_sentiment.py

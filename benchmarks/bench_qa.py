@@ -152,6 +152,26 @@ class NaiveRuleSet:
         return {rule.id: 1 for rule in self.ruleset.rules if context.eval(rule.tree).fired}
 
 
+def matcher_speeds(terms: list[str], texts: list[str]) -> dict[str, float]:
+    """The same terms found in the same texts three ways (the choice of matcher, by measurement)."""
+    import ahocorasick_rs
+
+    megabytes = sum(len(t.encode()) for t in texts) / 1e6
+    speeds = {}
+    automaton = ahocorasick_rs.AhoCorasick(terms, implementation=ahocorasick_rs.Implementation.DFA)
+    started = time.process_time()
+    for text in texts:
+        automaton.find_matches_as_indexes(text, overlapping=True)
+    speeds["ahocorasick_rs (DFA)"] = megabytes / (time.process_time() - started)
+    alternation = re.compile("|".join(map(re.escape, sorted(terms, key=len, reverse=True))))
+    sample = texts[: max(1, len(texts) // 10)]
+    started = time.process_time()
+    for text in sample:
+        alternation.findall(text)
+    speeds["one re alternation"] = sum(len(t.encode()) for t in sample) / 1e6 / (time.process_time() - started)
+    return speeds
+
+
 def bench_scoring() -> tuple[list[str], dict]:
     from apps.qa.rules.conditions import parse_condition
     from apps.qa.rules.engine import CompiledRule, RuleSet
@@ -182,12 +202,14 @@ def bench_scoring() -> tuple[list[str], dict]:
         same &= set(naive.evaluate(view)) == set(ruleset.evaluate(view))
     naive_seconds = (time.process_time() - cpu) / NAIVE_N * len(data)
     ours_rate, naive_rate = len(data) / ours, len(data) / naive_seconds
+    matcher = matcher_speeds(lexicons["big"], [m.norm for v in data[:1000] for m in v.messages])
     lines = [
         f"rules: {len(RULES)}, lexicon terms: {sum(len(t) for t in lexicons.values())} (compiled in {compile_seconds:.2f} s); "
         f"{len(data)} demo conversations, {messages} messages, {fired_total} rule hits",
         f"engine: {ours_rate:,.0f} conversations/s on one core (target >= 2,000); naive per-term re.search: "
         f"{naive_rate:,.1f} conversations/s (on {NAIVE_N}) -> {ours_rate / naive_rate:,.0f}x faster (target >= 20x); "
         f"same rules fire: {same}",
+        "matching the 20,000 terms alone, MB of text/s: " + ", ".join(f"{k} {v:.2f}" for k, v in matcher.items()),
     ]
     return lines, {
         "conversations": len(data),
@@ -196,6 +218,7 @@ def bench_scoring() -> tuple[list[str], dict]:
         "naive_conversations_per_second": naive_rate,
         "speedup": ours_rate / naive_rate,
         "same_results": same,
+        "matcher_mb_per_second": matcher,
     }
 
 

@@ -3,6 +3,13 @@
 Run from the repository root: ``.venv/bin/python eval/qa_sentiment.py``. No Django: the detectors are
 plain Python. Customer lines test ``negative_emotion`` (positive class "negative"), agent lines test
 ``impolite`` (positive class "impolite"). Tune the lexicons on dev; report test.
+
+The set: one JSON object a line, ``{"text", "role": "customer"|"agent", "label", "split": "dev"|"test"}``
+with label ``negative``/``neutral`` for customers and ``impolite``/``polite`` for agents. The lines were
+written as customers of the mall and wallet apps and their agents write in WeChat, independently of the
+lexicons, and labelled by meaning. They include negations (我不是生气), polite complaints, sarcasm
+(呵呵，真是好服务), neutral mentions of 投诉/退钱/骗子/12315, Traditional Chinese (~10 %), pinyin typos
+and emoji. Within each role and label, lines alternate dev, test.
 """
 
 from __future__ import annotations

@@ -161,9 +161,15 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A task a killed worker held is handed out again after this many seconds (acks are late).
+# A task a killed worker held is handed out again after this many seconds (acks are late); workers look
+# for such tasks every KBPORTAL_CELERY_RESTORE_INTERVAL seconds (kombu's default: about every 100 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("KBPORTAL_CELERY_VISIBILITY_TIMEOUT", 3600)}
+if os.environ.get("KBPORTAL_CELERY_RESTORE_INTERVAL"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        unacked_restore_interval=env_int("KBPORTAL_CELERY_RESTORE_INTERVAL", 10), unacked_restore_throttle=1
+    )
 CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_ROUTES = {"qa.*": {"queue": "qa"}}  # QA scoring never delays indexing or stale flags
 CELERY_BEAT_SCHEDULE = {
     "answers.index_published": {
         "task": "answers.index_published",

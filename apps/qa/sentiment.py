@@ -144,9 +144,11 @@ _IMPOLITE = _load_lexicon(_DATA_DIR / "impolite.txt")
 # --- matching --------------------------------------------------------------------------------------
 
 
-def _clause_before(folded: str, start: int) -> str:
-    """Up to ``_LOOKBEHIND`` characters before ``start`` in the same clause (stops at punctuation/space)."""
-    window = folded[max(0, start - _LOOKBEHIND) : start]
+def _clause_before(folded: str, start: int, floor: int) -> str:
+    """Up to ``_LOOKBEHIND`` characters before ``start``, in the same clause (stops at punctuation or
+    space) and after ``floor``, the end of the previous cue: what a cue has used cannot also modify the
+    next one (不要再 + 敷衍 is a demand to stop, not a negation)."""
+    window = folded[max(floor, start - _LOOKBEHIND) : start]
     for index in range(len(window) - 1, -1, -1):
         if not window[index].isalnum():
             return window[index + 1 :]
@@ -203,10 +205,9 @@ def _scan(text: str, lexicon: _Lexicon, punctuation: re.Pattern[str], threshold:
             position += 1
             continue
         if weight:
-            before = _clause_before(folded, position)
+            before = _clause_before(folded, position, last_end)
             if not _negated(before):
-                # The intensifier must not reach back into the previous cue.
-                start = position - _intensifier_length(before[max(0, len(before) - (position - last_end)) :])
+                start = position - _intensifier_length(before)
                 if start < position:
                     weight *= INTENSIFIER_FACTOR
                 cues.append(Cue(start, end, text[start:end], weight))

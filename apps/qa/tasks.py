@@ -19,7 +19,6 @@ BATCH = 500
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
-    queue="qa",
 )
 def score_conversations_task(conversation_ids: list[int]) -> int:
     return score_conversations(conversation_ids)
@@ -32,12 +31,12 @@ def enqueue_scoring(conversation_ids: list[int]) -> None:
         score_conversations_task.delay(ids[start : start + BATCH])
 
 
-@shared_task(name="qa.run_rescore_job", acks_late=True, reject_on_worker_lost=True, queue="qa")
+@shared_task(name="qa.run_rescore_job", acks_late=True, reject_on_worker_lost=True)
 def run_rescore_job_task(job_id: int) -> int:
     return run_rescore_job(job_id)
 
 
-@shared_task(name="qa.run_due_sampling_plans", acks_late=True, queue="qa")
+@shared_task(name="qa.run_due_sampling_plans", acks_late=True)
 def run_due_sampling_plans_task() -> int:
     from apps.qa.services.sampling import run_due_plans
 

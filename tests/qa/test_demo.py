@@ -3,17 +3,20 @@ scores everything, finds forbidden phrases and complaints, and fills review queu
 
 from __future__ import annotations
 
+import io
 import itertools
+from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 
 from apps.accounts.roles import QA_REVIEWER
 from apps.conversations.demo import generate_conversations
 from apps.conversations.models import Conversation
 from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
 from apps.qa.demo import load_qa_demo
-from apps.qa.demo_data import LEXICONS, RULES, SCORECARD
+from apps.qa.demo_data import LEXICONS, RULES, SAMPLING_PLAN, SCORECARD
 from apps.qa.models import (
     AutoScore,
     Criterion,
@@ -79,7 +82,7 @@ def test_every_lexicon_and_rule_the_demo_refers_to_is_in_the_demo():
     assert {c["rule"] for s in SCORECARD["sections"] for c in s["criteria"] if c.get("rule")} <= rules
 
 
-def _lexicon_codes(node):
+def _lexicon_codes(node: object) -> Iterator[str]:
     if isinstance(node, dict):
         lexicon = node.get("lexicon")
         if lexicon:
@@ -134,3 +137,12 @@ def test_on_the_demo_conversations_qa_scores_all_finds_things_and_queues_reviews
     again = load_qa_demo()
 
     assert again["scored"] == 0 and again["tasks"] == result["tasks"]
+
+
+def test_the_command_loads_the_demo_and_says_what_it_did():
+    out = io.StringIO()
+
+    call_command("load_qa_demo", stdout=out)
+
+    assert f"{len(LEXICONS)} lexicons" in out.getvalue() and f"{len(RULES)} rules" in out.getvalue()
+    assert SamplingPlan.objects.filter(name=SAMPLING_PLAN["name"]).exists()

@@ -142,9 +142,11 @@ def test_bot_failure_streak_without_handoff():
 def test_a_human_only_topic_answered_by_the_bot():
     answered = conversation(("customer", "我的账户被盗了"), ("bot", "您可以修改密码"))
     handed_off = conversation(("customer", "我的账户被盗了"), ("system", "转人工"), ("agent", "我来处理"))
+    transferred = conversation(("customer", "我的账户被盗了"), ("bot", "正在为您转接专员"), ("agent", "您好，我来处理"))
     rule = {"type": "human_only_topic"}
     assert [e.message for e in fires(rule, answered, topics=["被盗"])] == [0, 1]
     assert fires(rule, handed_off, topics=["被盗"]) is None
+    assert fires(rule, transferred, topics=["被盗"]) is None
 
 
 def test_metadata_conditions():

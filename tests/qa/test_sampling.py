@@ -161,3 +161,27 @@ def test_skipping_needs_a_reason(plan):
         task_transition(task, "skip", actor=None)
     task = task_transition(task, "skip", actor=None, note="客户要求删除记录")
     assert task.state == "skipped" and task.skip_reason == "客户要求删除记录"
+
+
+def test_stratified_quotas_apply_per_channel(plan):
+    plan.strata = ["channel"]
+    plan.save()
+    conversations(20, agent="agent-a", channel="wechat")
+    conversations(20, agent="agent-a", channel="app", start=100)
+    run = sampling_run(plan, DAY).run
+    by_channel = {}
+    for code in ReviewTask.objects.filter(run=run).values_list("conversation__channel__code", flat=True):
+        by_channel[code] = by_channel.get(code, 0) + 1
+    assert by_channel == {"wechat": 2, "app": 2}
+
+
+def test_a_conversation_already_queued_is_not_sampled_again(plan):
+    ids = conversations(10, agent="agent-a")
+    plan.rate_percent, plan.max_per_agent = 100, 100
+    plan.save()
+    weekly = SamplingPlan.objects.create(
+        name="周抽检", scorecard=plan.scorecard, period="week", rate_percent=100, max_per_agent=100, new_agent_days=0
+    )
+    assert sampling_run(plan, DAY).sampled == 10
+    assert sampling_run(weekly, DAY).sampled == 0
+    assert ReviewTask.objects.filter(conversation_id__in=ids).count() == 10

@@ -60,3 +60,34 @@ def test_without_a_scorecard_for_its_team_a_conversation_is_not_scored():
     version.scorecard.channels.create(code="phone-only", name="phone")  # the card now applies to that channel only
     [pk] = conversations(1)
     assert score_conversations([pk]) == 0 and not AutoScore.objects.exists()
+
+
+def test_script_adherence_flags_an_agent_reply_far_from_the_scenarios_scripts():
+    from tests.factories import published_script
+
+    published_script(text="非常抱歉给您带来不便，您的退款申请已经提交，预计 1 到 3 个工作日原路退回。")
+    rule = Rule.objects.create(
+        code="refund-script",
+        name="退款话术",
+        severity="minor",
+        condition={
+            "type": "script_adherence",
+            "scenario": "refund",
+            "min_similarity": 0.95,
+            "trigger": {"type": "keywords", "terms": ["退款"], "role": "customer"},
+        },
+    )
+    published_scorecard([rule])
+
+    def reply(text: str) -> list:
+        return [
+            {"id": "m1", "role": "customer", "sender": "u", "sent_at": "2026-11-02T10:00:00+08:00", "text": "我要退款"},
+            {"id": "m2", "role": "agent", "sender": "agent-a", "sent_at": "2026-11-02T10:00:20+08:00", "text": text},
+        ]
+
+    [close] = conversations(1, messages=reply("抱歉给您带来不便，退款申请已提交，1 到 3 个工作日原路退回。"))
+    [far] = conversations(1, start=1, messages=reply("明天再说吧"))
+    score_conversations([close, far])
+    assert not Finding.objects.filter(conversation_id=close).exists()
+    [finding] = Finding.objects.filter(conversation_id=far)
+    assert finding.message.text == "明天再说吧" and finding.detail.startswith("closest script")

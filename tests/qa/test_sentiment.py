@@ -115,8 +115,8 @@ def test_every_lexicon_term_written_in_traditional_is_still_found():
 @pytest.mark.parametrize(
     ("role", "detect", "positive", "floor"),
     [
-        # Measured 93.0 % on the test split (128 customer lines) when the lexicons were written.
-        ("customer", negative_emotion, "negative", 0.90),
+        # Measured 94.5 % on the test split (128 customer lines) when the lexicons were written.
+        ("customer", negative_emotion, "negative", 0.91),
         # Measured 97.4 % on the test split (78 agent lines).
         ("agent", impolite, "impolite", 0.94),
     ],

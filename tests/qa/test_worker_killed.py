@@ -29,7 +29,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
     for start in range(0, COUNT, 500):
         ids += conversations(500, start=start, reply="不知道，你自己看")  # two findings each
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.delete("qa", "unacked", "unacked_index")
+    broker.delete("qa", "unacked", "unacked_index", "unacked_mutex")
     test_db = connection.settings_dict["NAME"]
     with open(data_dir() / "test-worker-killed.log", "w") as log:
         first = start_worker(test_db, log, name="doomed")
@@ -44,7 +44,12 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
         scored_at_kill = AutoScore.objects.count()
         assert scored_at_kill < COUNT, "the worker finished everything before it was killed"
         time.sleep(2.5)  # past the visibility timeout the next worker uses
-        second = start_worker(test_db, log, name="survivor", extra_env={"KBPORTAL_CELERY_VISIBILITY_TIMEOUT": "2"})
+        second = start_worker(
+            test_db,
+            log,
+            name="survivor",
+            extra_env={"KBPORTAL_CELERY_VISIBILITY_TIMEOUT": "2", "KBPORTAL_CELERY_RESTORE_INTERVAL": "1"},
+        )
         try:
             wait_for(lambda: AutoScore.objects.count() == COUNT, timeout=90)
             wait_for(lambda: not broker.llen("qa") and not broker.hlen("unacked"), timeout=30)

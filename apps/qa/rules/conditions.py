@@ -13,10 +13,13 @@ A tree is a node; a node is a combinator or a condition:
 - ``{"type": "timing", "metric": "first_response" | "bot_first_response" | "human_first_response" |
   "avg_reply_gap" | "max_reply_gap" | "handle_time" | "sla_breached", "over_seconds": 60}``
 - ``{"type": "negative_emotion", "role": "customer"}``, ``{"type": "impolite", "role": "agent"}``
-- ``{"type": "script_adherence", "scenario": "slug", "trigger": node, "min_similarity": 0.8}`` — the agent's
-  reply after each trigger hit must be that close to a published script of the scenario
+- ``{"type": "script_adherence", "scenario": "slug", "trigger": node, "min_similarity": 0.93}`` — the
+  agent's reply after each trigger hit must be that close (cosine) to a published script of the scenario.
+  With the default e5-small embedder unrelated Chinese sentences still score ~0.85–0.90 and a close
+  paraphrase ~0.95–0.99: thresholds live in that band
 - ``{"type": "bot_failure_streak", "min": 3, "without_handoff": true}``
-- ``{"type": "human_only_topic"}`` — the customer raised a human-only topic and the bot answered it
+- ``{"type": "human_only_topic"}`` — the customer raised a human-only topic, the bot answered, and no
+  human agent took over afterwards
 - ``{"type": "metadata", "field": "channel" | "product" | "team" | "csat" | "tags" | "handoff" |
   "repeat_contact", "op": "eq" | "in" | "not_in" | "lte" | "gte" | "contains", "value": …}``
 
@@ -323,10 +326,10 @@ def _script(raw: dict, path: str, problems: Problems, depth: int) -> Node | None
     scenario = raw.get("scenario")
     if not isinstance(scenario, str) or not scenario:
         problems.add(f"{path}.scenario", _("The slug of a script scenario."))
-    similarity = raw.get("min_similarity", 0.8)
+    similarity = raw.get("min_similarity", 0.93)
     if isinstance(similarity, bool) or not isinstance(similarity, int | float) or not 0 < similarity <= 1:
         problems.add(f"{path}.min_similarity", _("A number above 0, at most 1."))
-        similarity = 0.8
+        similarity = 0.93
     trigger = _node(raw.get("trigger"), f"{path}.trigger", problems, depth + 1)
     if trigger is not None and not isinstance(trigger, MESSAGE_CONDITIONS):
         problems.add(f"{path}.trigger", _("A condition that hits messages: keywords, regex, emotion."))

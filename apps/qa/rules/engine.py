@@ -332,15 +332,19 @@ def _failure_streak(ctx: _Context, node: c.BotFailureStreak) -> Result:
 
 
 def _human_only(ctx: _Context, node: c.HumanOnlyTopic) -> Result:
+    """The customer raised a human-only topic, the bot replied, and no human took over afterwards (a bot
+    that says it is transferring, followed by an agent, handled it right)."""
     messages = ctx.conversation.messages
     evidence: list[Evidence] = []
     for message in messages:
         if message.role != "customer" or node.term_set not in message.hits:
             continue
-        answer = next((m for m in messages[message.index + 1 :] if m.role != "system"), None)
-        if answer is not None and answer.role == "bot":
-            _t, start, end = message.hits[node.term_set][0]
-            evidence += [Evidence(message.index, start, end, message.text[start:end]), Evidence(answer.index)]
+        later = messages[message.index + 1 :]
+        answer = next((m for m in later if m.role != "system"), None)
+        if answer is None or answer.role != "bot" or any(m.role == "agent" for m in later):
+            continue
+        _t, start, end = message.hits[node.term_set][0]
+        evidence += [Evidence(message.index, start, end, message.text[start:end]), Evidence(answer.index)]
     return Result(bool(evidence), evidence)
 
 

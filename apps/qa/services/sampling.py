@@ -2,7 +2,8 @@
 
 Per agent (and per channel / team / product when the plan stratifies), a random share of the period's
 conversations, at least ``min_per_agent`` and at most ``max_per_agent`` (never more than there are);
-agents new within ``new_agent_days`` get ``new_agent_rate_percent`` instead. Every risky conversation is
+agents new within ``new_agent_days`` (counted from their first conversation) get
+``new_agent_rate_percent`` instead. Every risky conversation is
 taken on top of the quota: a fatal or severe finding, a rule that marks risk (negative emotion,
 complaint words …), CSAT at or under ``low_csat``, an SLA breach, a bot failure streak. Excluded: the
 conversations already queued for the scorecard version, and those under ``min_messages``.
@@ -54,9 +55,24 @@ def run_seed(plan: SamplingPlan, period_start: datetime) -> int:
 
 
 _SQL = """
-WITH base AS (
-    SELECT c.id, c.served_by_id AS agent_id, {strata_columns}
-           (%(new_days)s > 0 AND a.created_at > %(start)s - %(new_days)s * interval '1 day') AS new_agent,
+WITH period AS (
+    SELECT c.id, c.served_by_id AS agent_id, {strata_columns} c.csat, c.sla_breached, c.bot_failure_streak
+    FROM conversations_conversation c
+    WHERE c.started_at >= %(start)s AND c.started_at < %(end)s
+      AND c.served_by_id IS NOT NULL
+      AND c.message_count >= %(min_messages)s
+      {filters}
+      AND NOT EXISTS (SELECT 1 FROM qa_reviewtask t WHERE t.conversation_id = c.id AND t.version_id = %(version)s)
+), agents AS (
+    -- An agent is new from their first conversation (or from when the system first saw them, if earlier
+    -- conversations were never imported): one index lookup per agent of the period.
+    SELECT p.agent_id, %(new_days)s > 0 AND LEAST(a.created_at, (
+               SELECT min(f.started_at) FROM conversations_conversation f WHERE f.served_by_id = p.agent_id
+           )) > %(start)s - %(new_days)s * interval '1 day' AS new_agent
+    FROM (SELECT DISTINCT agent_id FROM period) p
+    JOIN conversations_agent a ON a.id = p.agent_id
+), base AS (
+    SELECT c.id, c.agent_id, {strata_base} g.new_agent,
            array_remove(ARRAY[
                CASE WHEN s.fatal THEN 'fatal' END,
                CASE WHEN s.worst_severity IN ('major', 'critical') THEN 'severe' END,
@@ -65,13 +81,9 @@ WITH base AS (
                CASE WHEN c.sla_breached THEN 'sla' END,
                CASE WHEN c.bot_failure_streak >= %(streak)s THEN 'bot_failures' END
            ], NULL) AS risks
-    FROM conversations_conversation c
-    JOIN conversations_agent a ON a.id = c.served_by_id
+    FROM period c
+    JOIN agents g ON g.agent_id = c.agent_id
     LEFT JOIN qa_autoscore s ON s.conversation_id = c.id AND s.version_id = %(version)s
-    WHERE c.started_at >= %(start)s AND c.started_at < %(end)s
-      AND c.message_count >= %(min_messages)s
-      {filters}
-      AND NOT EXISTS (SELECT 1 FROM qa_reviewtask t WHERE t.conversation_id = c.id AND t.version_id = %(version)s)
 ), ranked AS (
     SELECT b.id, b.new_agent,
            row_number() OVER per_agent AS rank,
@@ -133,6 +145,7 @@ def _sample(plan, version, run, start, end, seed) -> list[tuple[int, str]]:
         params["teams"] = team_ids
     sql = _SQL.format(
         strata_columns="".join(f"{_STRATA[s]} AS {s}_id, " for s in strata),
+        strata_base="".join(f"c.{s}_id, " for s in strata),
         filters="\n      ".join(filters),
         partition=", ".join(["b.agent_id", *(f"b.{s}_id" for s in strata)]),
     )

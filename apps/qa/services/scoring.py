@@ -100,7 +100,7 @@ def _scripts_for(rules: list[CompiledRule]):
         )
         if texts:
             scripts[scenario] = embedder.passages(texts)
-    return scripts, embedder.queries
+    return scripts, embedder.passages  # a reply and a script are both statements: compared alike
 
 
 # --- which scorecard a conversation is scored against -------------------------------------------
