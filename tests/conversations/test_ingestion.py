@@ -139,6 +139,32 @@ def test_the_same_conversation_twice_in_one_batch_is_stored_once_with_all_messag
     assert stored.message_count == 2 and stored.csat == 5
 
 
+def ingest_at_once(payloads: list[dict]) -> list[str]:
+    """Ingest each payload from its own thread (and database connection), all released at the same
+    moment; the statuses, in the payloads' order."""
+    statuses: list[str] = [""] * len(payloads)
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(payloads))
+
+    def post(index: int) -> None:
+        try:
+            start.wait()
+            [result] = ingest_conversations([payloads[index]])
+            statuses[index] = result.status
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(payloads))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return statuses
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_of_one_conversation_converge_without_duplicates():
     ProductFactory(slug="mall-app")  # the transactional test database starts empty
@@ -146,25 +172,7 @@ def test_concurrent_posts_of_one_conversation_converge_without_duplicates():
         conversation(messages=[msg(i, "customer" if i % 2 else "bot", i * 10) for i in range(1, 9)][k : k + 5])
         for k in range(4)
     ]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(payloads))
-
-    def post(payload: dict) -> None:
-        try:
-            start.wait()
-            [result] = ingest_conversations([payload])
-            assert result.status in ("created", "updated"), result.errors
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(p,)) for p in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert set(ingest_at_once(payloads)) <= {"created", "updated"}
     stored = Conversation.objects.get()
     assert Message.objects.count() == 8 and stored.message_count == 8
 
@@ -177,25 +185,7 @@ def test_concurrent_posts_of_one_customers_conversations_still_see_each_other_as
     payloads = [
         conversation(f"c-{k}", messages=[msg(1, "customer", k * 3600), msg(2, "bot", k * 3600 + 5)]) for k in range(16)
     ]
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(payloads))
-
-    def post(payload: dict) -> None:
-        try:
-            start.wait()
-            [result] = ingest_conversations([payload])
-            assert result.status == "created", result.errors
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(p,)) for p in payloads]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert ingest_at_once(payloads) == ["created"] * 16
     flags = dict(Conversation.objects.values_list("external_id", "repeat_contact"))
     assert flags == {f"c-{k}": k < 15 for k in range(16)}
 
