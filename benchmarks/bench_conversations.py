@@ -56,7 +56,14 @@ def run_importer(path: Path) -> tuple[float, int]:
     }
     start = time.perf_counter()
     process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "import_conversations", str(path), "--quiet"],
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "manage.py",
+            "import_conversations",
+            str(path),
+            "--quiet",
+            "--no-scoring",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

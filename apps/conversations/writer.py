@@ -15,7 +15,7 @@ def setup(database: str) -> None:
     django.setup()
 
 
-def prepare_and_store(payloads: list[dict]) -> list:
+def prepare_and_store(payloads: list, score: bool = True) -> list:
     """Check, mask and store one batch. Re-running an import is harmless, so batches need not wait for
     the disk (see ``apps.conversations.services.ingest.store``)."""
     from django.db import transaction
@@ -25,5 +25,6 @@ def prepare_and_store(payloads: list[dict]) -> list:
 
     results = store(prepare(payloads), durable=False)
     ids = [r.conversation_id for r in results if r.conversation_id is not None]
-    transaction.on_commit(lambda: enqueue_scoring(ids))  # QA's workers score what is stored
+    if score:
+        transaction.on_commit(lambda: enqueue_scoring(ids))  # QA's workers score what is stored
     return results

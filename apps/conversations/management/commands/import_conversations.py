@@ -34,6 +34,11 @@ class Command(BaseCommand):
         parser.add_argument("--team", help="wecom: team of the conversations.")
         parser.add_argument("--writers", type=int, default=2, help="Writer processes (one connection each).")
         parser.add_argument("--quiet", action="store_true", help="No progress lines.")
+        parser.add_argument(
+            "--no-scoring",
+            action="store_true",
+            help="Do not queue the conversations for QA scoring (e.g. a backfill rescored later by a job).",
+        )
 
     def handle(self, *args, **options) -> None:
         path = options["file"]
@@ -99,7 +104,12 @@ class Command(BaseCommand):
                     else:
                         parts[_partition(item[1], count)].append(item)
                 submitted = [
-                    (pool.submit(writer.prepare_and_store, [payload for _line, payload in part]), part)
+                    (
+                        pool.submit(
+                            writer.prepare_and_store, [payload for _line, payload in part], not options["no_scoring"]
+                        ),
+                        part,
+                    )
                     for pool, part in zip(writers, parts, strict=True)
                     if part
                 ]
