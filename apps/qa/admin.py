@@ -244,8 +244,22 @@ class AutoScoreAdmin(admin.ModelAdmin):
         return False
 
 
+class RescoreJobForm(forms.ModelForm):
+    class Meta:
+        model = RescoreJob
+        fields = ["started_from", "started_to"]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("started_from"), data.get("started_to")
+        if start and end and end <= start:
+            self.add_error("started_to", _("Must be after the start."))
+        return data
+
+
 @admin.register(RescoreJob)
 class RescoreJobAdmin(admin.ModelAdmin):
+    form = RescoreJobForm
     list_display = ["__str__", "status", "done", "total", "progress", "created_by", "created_at", "finished_at"]
     fields = ["started_from", "started_to", "status", "done", "total"]
     readonly_fields = ["status", "done", "total"]

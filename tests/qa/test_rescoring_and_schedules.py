@@ -65,3 +65,32 @@ def test_the_queues_page_shows_each_reviewers_progress(client):
     client.force_login(UserFactory(role=roles.QA_LEAD))
     page = client.get("/admin/qa/reviewtask/").content.decode()
     assert 'id="queue-progress"' in page and "reviewer-li" in page
+
+
+def test_a_lead_starts_a_rescoring_job_in_the_admin_and_a_backwards_range_is_refused(client):
+    published_scorecard([forbidden_rule()])
+    conversations(4)
+    client.force_login(UserFactory(role=roles.QA_LEAD))
+    bad = client.post(
+        "/admin/qa/rescorejob/add/",
+        {
+            "started_from_0": "2026-11-03",
+            "started_from_1": "00:00:00",
+            "started_to_0": "2026-11-01",
+            "started_to_1": "00:00:00",
+        },
+    )
+    assert bad.status_code == 200 and not RescoreJob.objects.exists()
+    good = client.post(
+        "/admin/qa/rescorejob/add/",
+        {
+            "started_from_0": "2026-11-01",
+            "started_from_1": "00:00:00",
+            "started_to_0": "2026-11-03",
+            "started_to_1": "00:00:00",
+        },
+    )
+    assert good.status_code == 302
+    job = RescoreJob.objects.get()
+    assert (job.total, job.status) == (4, RescoreJob.Status.QUEUED)
+    assert "0 %" in client.get("/admin/qa/rescorejob/").content.decode()
