@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "apps.answers",
     "apps.conversations",
     "apps.qa",
+    "apps.reviews",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,11 @@ if os.environ.get("KBPORTAL_CELERY_RESTORE_INTERVAL"):
         unacked_restore_interval=env_int("KBPORTAL_CELERY_RESTORE_INTERVAL", 10), unacked_restore_throttle=1
     )
 CELERY_TIMEZONE = "Asia/Shanghai"
+# Reviews: agents may dispute a review this many days after it is submitted; who rules on disputes:
+# "lead" (the team's QA leads) or "reviewer" (the reviewer who scored it).
+REVIEW_DISPUTE_WINDOW_DAYS = env_int("REVIEW_DISPUTE_WINDOW_DAYS", 7)
+REVIEW_DISPUTE_RESOLVER = os.environ.get("REVIEW_DISPUTE_RESOLVER", "lead")
+
 CELERY_TASK_ROUTES = {"qa.*": {"queue": "qa"}}  # QA scoring never delays indexing or stale flags
 CELERY_BEAT_SCHEDULE = {
     "answers.index_published": {

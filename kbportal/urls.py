@@ -16,5 +16,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("admin/", admin.site.urls),
+    path("qa/", include("apps.reviews.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -100,6 +100,9 @@ _QA_READ = [
     "qa.view_samplingplan",
     "qa.view_samplingrun",
     "qa.view_rescorejob",
+    "reviews.view_review",
+    "reviews.view_dispute",
+    "reviews.view_calibrationsession",
 ]
 _QA_MANAGE = [
     "qa.add_lexicon",

@@ -19,6 +19,7 @@ class ChannelAdmin(admin.ModelAdmin):
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "business_hours"]
+    filter_horizontal = ["leads"]
     search_fields = ["name"]
 
 

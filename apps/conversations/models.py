@@ -54,6 +54,13 @@ class Team(models.Model):
             "business time."
         ),
     )
+    leads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="led_teams",
+        verbose_name=_("QA leads"),
+        help_text=_("They see this team's reviews and rule on its agents' disputes."),
+    )
 
     class Meta:
         verbose_name = _("team")

@@ -1,0 +1,140 @@
+"""Who may see what, and the reads the workspace pages make (each a fixed number of queries).
+
+- QA reviewers: the conversations of their own review tasks and of the calibration sessions they are in.
+- Agents: the reviews of the conversations they served, and nobody else's.
+- QA leads: everything of the teams they lead.
+- Administrators: everything.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from apps.accounts import roles
+from apps.conversations.models import Conversation
+from apps.qa.models import ReviewTask
+from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review
+
+OPEN_TASK_STATES = (ReviewTask.State.PENDING, ReviewTask.State.IN_PROGRESS)
+
+
+def _groups(user) -> set[str]:
+    if not hasattr(user, "_role_names"):
+        user._role_names = set(user.groups.values_list("name", flat=True))
+    return user._role_names
+
+
+def is_admin(user) -> bool:
+    return user.is_superuser or roles.ADMINISTRATOR in _groups(user)
+
+
+def is_lead(user) -> bool:
+    return is_admin(user) or roles.QA_LEAD in _groups(user)
+
+
+def is_reviewer(user) -> bool:
+    return is_lead(user) or roles.QA_REVIEWER in _groups(user)
+
+
+def is_agent(user) -> bool:
+    return roles.AGENT in _groups(user)
+
+
+def may_use_workspace(user) -> bool:
+    return user.is_authenticated and (is_reviewer(user) or is_agent(user))
+
+
+def visible_conversations(user) -> QuerySet[Conversation]:
+    """The conversations this user may read in the workspace."""
+    conversations = Conversation.objects.all()
+    if is_admin(user):
+        return conversations
+    visible = Q(served_by__user=user)
+    if is_reviewer(user):
+        visible |= Exists(ReviewTask.objects.filter(conversation=OuterRef("pk"), assignee=user))
+        visible |= Exists(CalibrationItem.objects.filter(conversation=OuterRef("pk"), session__reviewers=user))
+    if is_lead(user):
+        visible |= Q(team__leads=user)
+    return conversations.filter(visible)
+
+
+def may_view_conversation(user, conversation: Conversation) -> bool:
+    return visible_conversations(user).filter(pk=conversation.pk).exists()
+
+
+def queue(user, *, scorecard: str = "", channel: str = "", team: str = "", risk: str = ""):
+    """My open review tasks, most urgent first (risky, then by due date), with their filters applied."""
+    tasks = (
+        ReviewTask.objects.filter(assignee=user, state__in=OPEN_TASK_STATES)
+        .select_related("conversation__channel", "conversation__team", "conversation__served_by", "version__scorecard")
+        .order_by("due_at", "id")
+    )
+    if scorecard.isdigit():
+        tasks = tasks.filter(version__scorecard_id=int(scorecard))
+    if channel:
+        tasks = tasks.filter(conversation__channel__code=channel)
+    if team.isdigit():
+        tasks = tasks.filter(conversation__team_id=int(team))
+    if risk == "risky":
+        tasks = tasks.exclude(risks=[])
+    elif risk:
+        tasks = tasks.filter(risks__contains=[risk])
+    return tasks
+
+
+def queue_counts(user) -> dict[str, int]:
+    counts = ReviewTask.objects.filter(assignee=user).aggregate(
+        pending=Count("id", filter=Q(state=ReviewTask.State.PENDING)),
+        in_progress=Count("id", filter=Q(state=ReviewTask.State.IN_PROGRESS)),
+        risky=Count("id", filter=Q(state__in=OPEN_TASK_STATES) & ~Q(risks=[])),
+        submitted=Count("id", filter=Q(state=ReviewTask.State.SUBMITTED)),
+    )
+    return counts
+
+
+def most_urgent_task(user) -> ReviewTask | None:
+    """What "start next" opens: a task already in progress, else the earliest due (risky first on ties)."""
+    tasks = ReviewTask.objects.filter(assignee=user, state__in=OPEN_TASK_STATES)
+    return (
+        tasks.filter(state=ReviewTask.State.IN_PROGRESS).order_by("due_at", "id").first()
+        or tasks.order_by("due_at", "-risks", "id").first()
+    )
+
+
+def agent_reviews(user) -> QuerySet[Review]:
+    """Submitted reviews of the conversations this agent served (calibration reviews are not theirs)."""
+    return (
+        Review.objects.filter(
+            conversation__served_by__user=user, status=Review.Status.SUBMITTED, calibration_item__isnull=True
+        )
+        .select_related("conversation__channel", "version__scorecard", "reviewer")
+        .annotate(open_disputes=Count("disputes", filter=Q(disputes__status=Dispute.Status.OPEN)))
+        .order_by("-submitted_at")
+    )
+
+
+def disputes_to_rule(user) -> QuerySet[Dispute]:
+    """Open disputes this user rules on: a lead's teams' (or, when reviewers rule, their own reviews')."""
+    from django.conf import settings
+
+    disputes = Dispute.objects.filter(status=Dispute.Status.OPEN).select_related(
+        "review__conversation__channel", "criterion", "raised_by", "review__reviewer"
+    )
+    if is_admin(user):
+        return disputes
+    if settings.REVIEW_DISPUTE_RESOLVER == "reviewer":
+        return disputes.filter(review__reviewer=user)
+    return disputes.filter(review__conversation__team__leads=user) if is_lead(user) else disputes.none()
+
+
+def may_rule_on(user, dispute: Dispute) -> bool:
+    return disputes_to_rule(user).filter(pk=dispute.pk).exists()
+
+
+def calibration_sessions(user) -> QuerySet[CalibrationSession]:
+    sessions = CalibrationSession.objects.select_related("version__scorecard").annotate(
+        conversation_count=Count("items", distinct=True)
+    )
+    if is_lead(user):
+        return sessions
+    return sessions.filter(reviewers=user)

@@ -1,0 +1,387 @@
+"""Writing reviews: drafts saved as the reviewer works, one submission however many clicks, disputes and
+their rulings with the score recomputed and every change kept, calibration sessions and their reports."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.conversations.models import Conversation
+from apps.qa.models import AutoScore, Criterion, Finding, ReviewTask, ScorecardVersion
+from apps.qa.scoring import NA, OUTCOMES, PASS, Line, score
+from apps.qa.services.assignment import task_transition
+from apps.reviews import selectors
+from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review, ReviewRevision
+
+MAX_SECONDS_PER_SAVE = 120  # the browser reports active time in small increments; more is not believed
+VERDICTS = ("confirmed", "overturned")
+
+
+class ReviewError(ValueError):
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+def version_lines(version: ScorecardVersion) -> list[Line]:
+    return [Line(c.id, c.kind, c.points, c.fatal, c.allow_na) for c in version.criteria.all()]
+
+
+def prefilled_outcomes(conversation: Conversation, version: ScorecardVersion) -> dict[str, str]:
+    """The machine's outcomes of automatic and assisted criteria, for the reviewer to confirm or change."""
+    auto = AutoScore.objects.filter(conversation=conversation, version=version).first()
+    if auto is None:
+        return {}
+    modes = dict(version.criteria.values_list("id", "mode"))
+    return {k: v for k, v in auto.outcomes.items() if modes.get(int(k)) in ("automatic", "assisted")}
+
+
+# --- tasks and drafts ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_open_task(task: ReviewTask, user) -> Review:
+    """The review of a task of mine: the draft (created pre-filled on first open; the task starts)."""
+    task = ReviewTask.objects.select_for_update().get(pk=task.pk)
+    if task.assignee_id != user.pk:
+        raise PermissionDenied(_("This task is not in your queue."))
+    review = Review.objects.filter(task=task).first()
+    if review is not None:
+        return review
+    if task.state == ReviewTask.State.PENDING:
+        task_transition(task, "start", actor=user)
+    elif task.state != ReviewTask.State.IN_PROGRESS:
+        raise ReviewError(_("This task is %(state)s.") % {"state": task.get_state_display()})
+    return Review.objects.create(
+        task=task,
+        conversation_id=task.conversation_id,
+        version_id=task.version_id,
+        reviewer=user,
+        outcomes=prefilled_outcomes(task.conversation, task.version),
+    )
+
+
+def _check(review: Review, data: dict) -> dict:
+    """The draft fields from a browser's JSON, checked; every problem by field."""
+    criteria = {str(c.id): c for c in review.version.criteria.all()}
+    errors: dict[str, list[str]] = {}
+    clean: dict = {}
+    outcomes = data.get("outcomes", review.outcomes)
+    if not isinstance(outcomes, dict):
+        errors["outcomes"] = [_("An object of criterion → pass / fail / na.")]
+        outcomes = {}
+    for key, value in outcomes.items():
+        criterion = criteria.get(str(key))
+        if criterion is None:
+            errors[f"outcomes.{key}"] = [_("Not a criterion of this scorecard.")]
+        elif value not in OUTCOMES:
+            errors[f"outcomes.{key}"] = [_("One of: pass, fail, na.")]
+        elif value == NA and not criterion.allow_na:
+            errors[f"outcomes.{key}"] = [_("“%(c)s” cannot be N/A.") % {"c": criterion.title}]
+    clean["outcomes"] = {str(k): v for k, v in outcomes.items()}
+    verdicts = data.get("finding_verdicts", review.finding_verdicts)
+    if not isinstance(verdicts, dict) or any(v not in VERDICTS for v in verdicts.values()):
+        errors["finding_verdicts"] = [_("An object of finding → confirmed / overturned.")]
+        verdicts = {}
+    elif verdicts:
+        known = set(
+            Finding.objects.filter(
+                conversation_id=review.conversation_id, pk__in=[int(k) for k in verdicts if str(k).isdigit()]
+            ).values_list("pk", flat=True)
+        )
+        unknown = [k for k in verdicts if not str(k).isdigit() or int(k) not in known]
+        if unknown:
+            errors["finding_verdicts"] = [
+                _("Not findings of this conversation: %(v)s.") % {"v": ", ".join(map(str, unknown))}
+            ]
+    clean["finding_verdicts"] = {str(k): v for k, v in verdicts.items()}
+    for name in ("criterion_notes", "message_notes"):
+        notes = data.get(name, getattr(review, name))
+        if not isinstance(notes, dict) or not all(isinstance(v, str) and len(v) <= 2000 for v in notes.values()):
+            errors[name] = [_("An object of id → text (at most 2,000 characters).")]
+            notes = {}
+        clean[name] = {str(k): v for k, v in notes.items() if v.strip()}
+    comment = data.get("comment", review.comment)
+    if not isinstance(comment, str) or len(comment) > 5000:
+        errors["comment"] = [_("Text of at most 5,000 characters.")]
+        comment = ""
+    clean["comment"] = comment
+    seconds = data.get("active_seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        errors["active_seconds"] = [_("A number of seconds.")]
+        seconds = 0
+    clean["active_seconds"] = min(int(seconds), MAX_SECONDS_PER_SAVE)
+    if errors:
+        raise ReviewError(_("The draft was not saved."), errors)
+    return clean
+
+
+def _rescore(review: Review) -> None:
+    result = score(version_lines(review.version), {int(k): v for k, v in review.outcomes.items()})
+    review.score, review.fatal = result.score, result.fatal
+
+
+@transaction.atomic
+def review_save_draft(review: Review, user, data: dict) -> Review:
+    """Save what the reviewer has so far (autosave); returns the review with its live score."""
+    review = Review.objects.select_for_update().select_related("version").get(pk=review.pk)
+    if review.reviewer_id != user.pk:
+        raise PermissionDenied(_("This is not your review."))
+    if review.status == Review.Status.SUBMITTED:
+        raise ReviewError(_("This review is already submitted."))
+    clean = _check(review, data)
+    review.outcomes, review.finding_verdicts = clean["outcomes"], clean["finding_verdicts"]
+    review.criterion_notes, review.message_notes, review.comment = (
+        clean["criterion_notes"],
+        clean["message_notes"],
+        clean["comment"],
+    )
+    review.seconds_spent += clean["active_seconds"]
+    _rescore(review)
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_submit(review: Review, user, data: dict | None = None) -> Review:
+    """Submit once: a second submission (a double click, a retry) returns the same review unchanged."""
+    review = Review.objects.select_for_update().select_related("version", "task").get(pk=review.pk)
+    if review.reviewer_id != user.pk:
+        raise PermissionDenied(_("This is not your review."))
+    if review.status == Review.Status.SUBMITTED:
+        return review
+    if data:
+        clean = _check(review, data)
+        review.outcomes, review.finding_verdicts = clean["outcomes"], clean["finding_verdicts"]
+        review.criterion_notes, review.message_notes = clean["criterion_notes"], clean["message_notes"]
+        review.comment = clean["comment"]
+        review.seconds_spent += clean["active_seconds"]
+    missing = [c.title for c in review.version.criteria.all() if str(c.id) not in review.outcomes]
+    if missing:
+        raise ReviewError(_("Score every criterion first: %(c)s.") % {"c": "、".join(missing)}, {"outcomes": missing})
+    _rescore(review)
+    review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
+    review.save()
+    ReviewRevision.objects.create(
+        review=review, outcomes=review.outcomes, score=review.score, fatal=review.fatal, reason="submitted", by=user
+    )
+    if review.task is not None:
+        task_transition(review.task, "submit", actor=user)
+    return review
+
+
+# --- disputes ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def dispute_raise(review: Review, criterion: Criterion, user, reason: str) -> Dispute:
+    """An agent disputes one criterion of a review of their own conversation, within the window."""
+    review = Review.objects.select_for_update().select_related("conversation__served_by", "task").get(pk=review.pk)
+    served_by = review.conversation.served_by
+    if served_by is None or served_by.user_id != user.pk or review.calibration_item_id:
+        raise PermissionDenied(_("Only the agent who served the conversation may dispute its review."))
+    if review.status != Review.Status.SUBMITTED:
+        raise ReviewError(_("Only a submitted review can be disputed."))
+    deadline = review.submitted_at + timedelta(days=settings.REVIEW_DISPUTE_WINDOW_DAYS)
+    if timezone.now() > deadline:
+        raise ReviewError(_("The dispute window closed on %(d)s.") % {"d": f"{timezone.localtime(deadline):%Y-%m-%d}"})
+    if criterion.version_id != review.version_id:
+        raise ReviewError(_("Not a criterion of this review."))
+    if not reason.strip():
+        raise ReviewError(_("Say why."), {"reason": [_("This field is required.")]})
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(review=review, criterion=criterion, raised_by=user, reason=reason.strip())
+    except IntegrityError:
+        raise ReviewError(_("This criterion is already disputed.")) from None
+    if review.task is not None and review.task.state == ReviewTask.State.SUBMITTED:
+        task_transition(review.task, "dispute", actor=user, note=f"{criterion.title}: {reason.strip()}"[:200])
+    return dispute
+
+
+@transaction.atomic
+def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: str = PASS) -> Dispute:
+    """Uphold the reviewer, or overturn: the criterion takes ``outcome`` and the score is recomputed. The
+    ruling is final; when no dispute of the review is left open, its task is resolved and closed."""
+    dispute = Dispute.objects.select_for_update().select_related("review", "criterion").get(pk=dispute.pk)
+    if not selectors.may_rule_on(user, dispute):
+        raise PermissionDenied(_("You do not rule on this dispute."))
+    if dispute.status != Dispute.Status.OPEN:
+        raise ReviewError(_("This dispute was already ruled on."))
+    if not note.strip():
+        raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
+    if overturn and outcome not in OUTCOMES:
+        raise ReviewError(_("One of: pass, fail, na."))
+    review = Review.objects.select_for_update().select_related("version", "task").get(pk=dispute.review_id)
+    dispute.status = Dispute.Status.OVERTURNED if overturn else Dispute.Status.UPHELD
+    dispute.decided_by, dispute.decision_note, dispute.decided_at = user, note.strip(), timezone.now()
+    dispute.save()
+    if overturn:
+        review.outcomes = {**review.outcomes, str(dispute.criterion_id): outcome}
+        _rescore(review)
+        review.save()
+        ReviewRevision.objects.create(
+            review=review,
+            outcomes=review.outcomes,
+            score=review.score,
+            fatal=review.fatal,
+            reason=f"dispute {dispute.pk} overturned: {dispute.criterion.title}"[:200],
+            by=user,
+        )
+    task = review.task
+    if task is not None and not review.disputes.filter(status=Dispute.Status.OPEN).exists():
+        if task.state == ReviewTask.State.DISPUTED:
+            task = task_transition(task, "resolve", actor=user, note=note.strip())
+        if task.state == ReviewTask.State.RESOLVED:
+            task_transition(task, "close", actor=user)
+    return dispute
+
+
+# --- calibration -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calibration_create(*, name: str, version: ScorecardVersion, conversations, reviewers, by) -> CalibrationSession:
+    if not selectors.is_lead(by):
+        raise PermissionDenied(_("Only QA leads create calibration sessions."))
+    conversations, reviewers = list(conversations), list(reviewers)
+    errors = {}
+    if not name.strip():
+        errors["name"] = [_("This field is required.")]
+    if not conversations:
+        errors["conversations"] = [_("Choose at least one conversation.")]
+    if len(reviewers) < 2:
+        errors["reviewers"] = [_("Calibration needs at least two reviewers.")]
+    if errors:
+        raise ReviewError(_("The session was not created."), errors)
+    session = CalibrationSession.objects.create(name=name.strip(), version=version, created_by=by)
+    session.reviewers.set(reviewers)
+    CalibrationItem.objects.bulk_create([CalibrationItem(session=session, conversation=c) for c in conversations])
+    return session
+
+
+@transaction.atomic
+def calibration_open_review(item: CalibrationItem, user) -> Review:
+    """My blind review of a calibration conversation (the lead's is the reference)."""
+    session = item.session
+    reference = selectors.is_lead(user) and session.created_by_id == user.pk
+    if not reference and not session.reviewers.filter(pk=user.pk).exists():
+        raise PermissionDenied(_("You are not in this calibration session."))
+    review, _created = Review.objects.get_or_create(
+        calibration_item=item,
+        reviewer=user,
+        defaults={
+            "conversation_id": item.conversation_id,
+            "version_id": session.version_id,
+            "is_reference": reference,
+        },
+    )
+    return review
+
+
+@dataclass
+class ReviewerDeviation:
+    reviewer: str
+    reviews: int
+    mean_abs_score_deviation: float | None
+    criterion_agreement: float | None  # share of criterion outcomes equal to the reference
+
+
+@dataclass
+class CalibrationReport:
+    session: CalibrationSession
+    alpha: float | None  # Krippendorff's alpha (nominal) across reviewers, per criterion and conversation
+    criteria: list[tuple[str, float | None, int]] = field(default_factory=list)  # title, agreement, n
+    reviewers: list[ReviewerDeviation] = field(default_factory=list)
+    complete: bool = False
+
+
+def krippendorff_alpha_nominal(units: list[list[str]]) -> float | None:
+    """Krippendorff's alpha for nominal values; each unit is the values the coders gave it (units with
+    fewer than two values are not pairable and are left out). None when there is no pairable variation
+    to measure."""
+    coincidences: Counter = Counter()
+    for values in units:
+        m = len(values)
+        if m < 2:
+            continue
+        counts = Counter(values)
+        for a in counts:
+            for b in counts:
+                pairs = counts[a] * (counts[b] - (1 if a == b else 0))
+                if pairs:
+                    coincidences[(a, b)] += pairs / (m - 1)
+    totals: Counter = Counter()
+    for (a, _b), weight in coincidences.items():
+        totals[a] += weight
+    n = sum(totals.values())
+    if n <= 1:
+        return None
+    observed = sum(w for (a, b), w in coincidences.items() if a != b)
+    expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)
+    if expected == 0:
+        return 1.0 if observed == 0 else None
+    return 1 - observed / expected
+
+
+def calibration_report(session: CalibrationSession) -> CalibrationReport:
+    reviews = list(
+        Review.objects.filter(calibration_item__session=session, status=Review.Status.SUBMITTED).select_related(
+            "reviewer"
+        )
+    )
+    criteria = list(session.version.criteria.order_by("section__position", "position", "id"))
+    references = {r.calibration_item_id: r for r in reviews if r.is_reference}
+    others = [r for r in reviews if not r.is_reference]
+    units: list[list[str]] = []
+    per_criterion: list[tuple[str, float | None, int]] = []
+    for criterion in criteria:
+        key = str(criterion.id)
+        matches = total = 0
+        by_item: dict[int, list[str]] = defaultdict(list)
+        for review in others:
+            value = review.outcomes.get(key)
+            if value is None:
+                continue
+            by_item[review.calibration_item_id].append(value)
+            reference = references.get(review.calibration_item_id)
+            if reference is not None and key in reference.outcomes:
+                total += 1
+                matches += value == reference.outcomes[key]
+        units += list(by_item.values())
+        per_criterion.append((criterion.title, matches / total if total else None, total))
+    deviations = []
+    by_reviewer: dict[str, list[Review]] = defaultdict(list)
+    for review in others:
+        by_reviewer[review.reviewer.get_username()].append(review)
+    for name, items in sorted(by_reviewer.items()):
+        diffs, agree, total = [], 0, 0
+        for review in items:
+            reference = references.get(review.calibration_item_id)
+            if reference is None:
+                continue
+            diffs.append(abs(float(review.score or 0) - float(reference.score or 0)))
+            for key, value in reference.outcomes.items():
+                if key in review.outcomes:
+                    total += 1
+                    agree += review.outcomes[key] == value
+        deviations.append(
+            ReviewerDeviation(
+                name, len(items), sum(diffs) / len(diffs) if diffs else None, agree / total if total else None
+            )
+        )
+    expected_reviews = session.items.count() * session.reviewers.count()
+    return CalibrationReport(
+        session=session,
+        alpha=krippendorff_alpha_nominal(units),
+        criteria=per_criterion,
+        reviewers=deviations,
+        complete=len(others) >= expected_reviews and len(references) == session.items.count(),
+    )

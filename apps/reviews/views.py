@@ -1,0 +1,415 @@
+"""The reviewer workspace (/qa/): thin views over ``selectors`` (what a user may see) and ``services``
+(what they may change). Pages are server-rendered; the review page's script saves drafts as JSON."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts import roles
+from apps.conversations.models import Channel, Conversation, Message, Team
+from apps.qa.models import Criterion, Finding, ReviewTask, Scorecard, ScorecardVersion
+from apps.reviews import reports, selectors, services
+from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review
+from apps.reviews.transcript import transcript
+
+
+def workspace(view):
+    """Signed in, and a reviewer, lead or agent."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not selectors.may_use_workspace(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _leads_only(user) -> None:
+    if not selectors.is_lead(user):
+        raise PermissionDenied
+
+
+# --- the queue -----------------------------------------------------------------------------------
+
+
+@require_GET
+@workspace
+def queue_view(request: HttpRequest) -> HttpResponse:
+    if not selectors.is_reviewer(request.user):
+        return redirect("reviews:my_reviews")
+    filters = {name: request.GET.get(name, "") for name in ("scorecard", "channel", "team", "risk")}
+    context = {
+        "tasks": list(selectors.queue(request.user, **filters)[:200]),
+        "counts": selectors.queue_counts(request.user),
+        "filters": filters,
+        "scorecards": Scorecard.objects.filter(is_active=True).only("id", "name"),
+        "channels": Channel.objects.only("code", "name"),
+        "teams": Team.objects.only("id", "name"),
+        "risks": ["fatal", "severe", "rule", "low_csat", "sla", "bot_failures"],
+    }
+    return render(request, "reviews/queue.html", context)
+
+
+@require_POST
+@workspace
+def start_next(request: HttpRequest) -> HttpResponse:
+    task = selectors.most_urgent_task(request.user)
+    if task is None:
+        messages.info(request, _("Your queue is empty."))
+        return redirect("reviews:queue")
+    return redirect("reviews:task", pk=task.pk)
+
+
+# --- the review page -------------------------------------------------------------------------------
+
+
+def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | None = None, item=None) -> HttpResponse:
+    conversation = review.conversation
+    version = review.version
+    message_rows = list(
+        Message.objects.filter(conversation=conversation)
+        .only("id", "role", "sender", "sent_at", "text", "conversation_id")
+        .order_by("sent_at", "id")
+    )
+    findings = list(Finding.objects.filter(conversation=conversation, score__version=version).select_related("rule"))
+    criteria = list(
+        Criterion.objects.filter(version=version)
+        .select_related("section", "rule")
+        .order_by("section__position", "section_id", "position", "id")
+    )
+    sections: list[tuple] = []
+    for criterion in criteria:
+        if not sections or sections[-1][0].pk != criterion.section_id:
+            sections.append((criterion.section, []))
+        sections[-1][1].append(criterion)
+    rule_criteria: dict[int, list[int]] = {}
+    for criterion in criteria:
+        if criterion.rule_id:
+            rule_criteria.setdefault(criterion.rule_id, []).append(criterion.id)
+    state = {
+        "outcomes": review.outcomes,
+        "finding_verdicts": review.finding_verdicts,
+        "criterion_notes": review.criterion_notes,
+        "message_notes": review.message_notes,
+        "comment": review.comment,
+        "score": str(review.score) if review.score is not None else None,
+        "fatal": review.fatal,
+        "submitted": review.status == Review.Status.SUBMITTED,
+        "draft_url": reverse("reviews:review_draft", args=[review.pk]),
+        "submit_url": reverse("reviews:review_submit", args=[review.pk]),
+        "finding_rules": {str(f.pk): f.rule_id for f in findings},
+        "rule_criteria": {str(k): v for k, v in rule_criteria.items()},
+    }
+    return render(
+        request,
+        "reviews/review.html",
+        {
+            "review": review,
+            "task": task,
+            "item": item,
+            "conversation": conversation,
+            "version": version,
+            "lines": transcript(message_rows, findings, conversation.handoff_at),
+            "findings": findings,
+            "sections": sections,
+            "state": state,
+        },
+    )
+
+
+@require_GET
+@workspace
+def task_view(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(
+        ReviewTask.objects.select_related(
+            "conversation__channel", "conversation__team", "conversation__served_by", "version__scorecard"
+        ),
+        pk=pk,
+        assignee=request.user,
+    )
+    try:
+        review = task.review
+    except Review.DoesNotExist:
+        try:
+            review = services.review_open_task(task, request.user)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            return redirect("reviews:queue")
+    review.conversation, review.version = task.conversation, task.version
+    return _review_page(request, review, task=task)
+
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise services.ReviewError(_("Send a JSON object."), {"non_field_errors": [_("Send a JSON object.")]})
+    return data
+
+
+def _own_review(request: HttpRequest, pk: int) -> Review:
+    review = Review.objects.filter(pk=pk, reviewer=request.user).first()
+    if review is None:
+        raise Http404
+    return review
+
+
+@require_POST
+@workspace
+def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
+    review = _own_review(request, pk)
+    try:
+        review = services.review_save_draft(review, request.user, _json_body(request))
+    except services.ReviewError as exc:
+        return JsonResponse({"detail": str(exc), "errors": exc.errors}, status=400)
+    return JsonResponse({"score": str(review.score), "fatal": review.fatal, "saved_at": review.updated_at.isoformat()})
+
+
+@require_POST
+@workspace
+def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    review = _own_review(request, pk)
+    try:
+        data = _json_body(request) if request.content_type == "application/json" else None
+        review = services.review_submit(review, request.user, data)
+    except services.ReviewError as exc:
+        if request.content_type == "application/json":
+            return JsonResponse({"detail": str(exc), "errors": exc.errors}, status=400)
+        messages.error(request, str(exc))
+        return redirect(request.META.get("HTTP_REFERER") or "reviews:queue")
+    following = None
+    if review.calibration_item_id:
+        following = reverse("reviews:calibration", args=[review.calibration_item.session_id])
+    elif request.GET.get("next") == "1":
+        task = selectors.most_urgent_task(request.user)
+        following = reverse("reviews:task", args=[task.pk]) if task else reverse("reviews:queue")
+    else:
+        following = reverse("reviews:queue")
+    if request.content_type == "application/json":
+        return JsonResponse({"score": str(review.score), "fatal": review.fatal, "next": following})
+    messages.success(request, _("Review submitted: %(score)s.") % {"score": review.score})
+    return redirect(following)
+
+
+# --- agents and disputes -----------------------------------------------------------------------------
+
+
+@require_GET
+@workspace
+def my_reviews(request: HttpRequest) -> HttpResponse:
+    return render(request, "reviews/my_reviews.html", {"reviews": selectors.agent_reviews(request.user)[:200]})
+
+
+@require_GET
+@workspace
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(
+        Review.objects.select_related("conversation__channel", "conversation__served_by", "version", "reviewer"),
+        pk=pk,
+        status=Review.Status.SUBMITTED,
+    )
+    user = request.user
+    own_agent = review.conversation.served_by is not None and review.conversation.served_by.user_id == user.pk
+    if review.calibration_item_id and not selectors.is_lead(user):
+        raise Http404
+    if not (own_agent or selectors.may_view_conversation(user, review.conversation)):
+        raise Http404
+    findings = list(
+        Finding.objects.filter(conversation=review.conversation, score__version=review.version).select_related("rule")
+    )
+    message_rows = list(Message.objects.filter(conversation=review.conversation).order_by("sent_at", "id"))
+    criteria = list(review.version.criteria.select_related("section").order_by("section__position", "position", "id"))
+    disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by")}
+    rows = [
+        {
+            "criterion": c,
+            "outcome": review.outcomes.get(str(c.id), ""),
+            "note": review.criterion_notes.get(str(c.id), ""),
+            "dispute": disputes.get(c.id),
+        }
+        for c in criteria
+    ]
+    return render(
+        request,
+        "reviews/review_detail.html",
+        {
+            "review": review,
+            "rows": rows,
+            "lines": transcript(message_rows, findings, review.conversation.handoff_at),
+            "may_dispute": own_agent,
+            "revisions": review.revisions.select_related("by"),
+            "rulable": [
+                d for d in disputes.values() if d.status == Dispute.Status.OPEN and selectors.may_rule_on(user, d)
+            ],
+        },
+    )
+
+
+@require_POST
+@workspace
+def dispute_create(request: HttpRequest, pk: int) -> HttpResponse:
+    review = get_object_or_404(Review, pk=pk)
+    criterion = get_object_or_404(Criterion, pk=request.POST.get("criterion") or 0)
+    try:
+        services.dispute_raise(review, criterion, request.user, request.POST.get("reason", ""))
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your dispute was sent."))
+    return redirect("reviews:review_detail", pk=review.pk)
+
+
+@require_GET
+@workspace
+def disputes_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "reviews/disputes.html", {"disputes": selectors.disputes_to_rule(request.user)[:200]})
+
+
+@require_POST
+@workspace
+def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
+    dispute = get_object_or_404(Dispute, pk=pk)
+    try:
+        services.dispute_rule(
+            dispute,
+            request.user,
+            overturn=request.POST.get("decision") == "overturn",
+            note=request.POST.get("note", ""),
+            outcome=request.POST.get("outcome", "pass"),
+        )
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Ruling recorded."))
+    return redirect("reviews:review_detail", pk=dispute.review_id)
+
+
+# --- calibration ---------------------------------------------------------------------------------------
+
+
+@workspace
+def calibrations_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if request.method == "POST":
+        _leads_only(user)
+        version = ScorecardVersion.objects.filter(pk=request.POST.get("version") or 0).first()
+        wanted = [line.strip() for line in request.POST.get("conversations", "").splitlines() if line.strip()]
+        conversations = list(Conversation.objects.filter(external_id__in=wanted)) if wanted else []
+        reviewers = get_user_model().objects.filter(pk__in=request.POST.getlist("reviewers"))
+        missing = sorted(set(wanted) - {c.external_id for c in conversations})
+        try:
+            if version is None:
+                raise services.ReviewError(_("Choose a scorecard version."))
+            if missing:
+                raise services.ReviewError(_("No such conversations: %(v)s.") % {"v": ", ".join(missing)})
+            session = services.calibration_create(
+                name=request.POST.get("name", ""),
+                version=version,
+                conversations=conversations,
+                reviewers=reviewers,
+                by=user,
+            )
+        except services.ReviewError as exc:
+            messages.error(request, " ".join([str(exc), *(" ".join(v) for v in exc.errors.values())]))
+        else:
+            return redirect("reviews:calibration", pk=session.pk)
+    context = {"sessions": selectors.calibration_sessions(user)[:100], "is_lead": selectors.is_lead(user)}
+    if context["is_lead"]:
+        context["versions"] = ScorecardVersion.objects.filter(status="published").select_related("scorecard")
+        context["reviewers"] = (
+            get_user_model().objects.filter(groups__name__in=[roles.QA_REVIEWER, roles.QA_LEAD]).distinct()
+        )
+    return render(request, "reviews/calibrations.html", context)
+
+
+def _session_for(request: HttpRequest, pk: int) -> CalibrationSession:
+    session = get_object_or_404(CalibrationSession.objects.select_related("version__scorecard"), pk=pk)
+    if not (selectors.is_lead(request.user) or session.reviewers.filter(pk=request.user.pk).exists()):
+        raise Http404
+    return session
+
+
+@require_GET
+@workspace
+def calibration_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    items = list(session.items.select_related("conversation__channel"))
+    mine = {
+        r.calibration_item_id: r
+        for r in Review.objects.filter(calibration_item__session=session, reviewer=request.user)
+    }
+    done = {}
+    for item_id, status, is_reference in Review.objects.filter(calibration_item__session=session).values_list(
+        "calibration_item_id", "status", "is_reference"
+    ):
+        if status == Review.Status.SUBMITTED and not is_reference:
+            done[item_id] = done.get(item_id, 0) + 1
+    rows = [{"item": i, "mine": mine.get(i.pk), "submitted": done.get(i.pk, 0)} for i in items]
+    return render(
+        request,
+        "reviews/calibration.html",
+        {
+            "session": session,
+            "rows": rows,
+            "is_lead": selectors.is_lead(request.user),
+            "reviewer_count": session.reviewers.count(),
+        },
+    )
+
+
+@require_GET
+@workspace
+def calibration_item_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    item = get_object_or_404(CalibrationItem.objects.select_related("conversation"), pk=item_pk, session=session)
+    review = services.calibration_open_review(item, request.user)
+    review.conversation = item.conversation
+    review.version = session.version
+    return _review_page(request, review, item=item)
+
+
+@require_GET
+@workspace
+def calibration_report_view(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _session_for(request, pk)
+    _leads_only(request.user)
+    history = [
+        (s, services.calibration_report(s).alpha)
+        for s in CalibrationSession.objects.filter(version__scorecard=session.version.scorecard).order_by("created_at")
+    ]
+    return render(
+        request,
+        "reviews/calibration_report.html",
+        {"report": services.calibration_report(session), "history": history},
+    )
+
+
+# --- reports -------------------------------------------------------------------------------------------
+
+
+@require_GET
+@workspace
+def reports_view(request: HttpRequest) -> HttpResponse:
+    _leads_only(request.user)
+    data = reports.build(request.user, days=int(request.GET.get("days", "56") or 56))
+    export = request.GET.get("export")
+    if export:
+        if export not in data.tables:
+            raise Http404
+        return reports.csv_response(data.tables[export], f"qa-{export}.csv")
+    return render(request, "reviews/reports.html", {"data": data})
