@@ -152,7 +152,7 @@ def review_save_draft(review: Review, user, data: dict) -> Review:
 @transaction.atomic
 def review_submit(review: Review, user, data: dict | None = None) -> Review:
     """Submit once: a second submission (a double click, a retry) returns the same review unchanged."""
-    review = Review.objects.select_for_update().select_related("version", "task").get(pk=review.pk)
+    review = Review.objects.select_for_update(of=("self",)).select_related("version", "task").get(pk=review.pk)
     if review.reviewer_id != user.pk:
         raise PermissionDenied(_("This is not your review."))
     if review.status == Review.Status.SUBMITTED:
@@ -183,7 +183,11 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
 @transaction.atomic
 def dispute_raise(review: Review, criterion: Criterion, user, reason: str) -> Dispute:
     """An agent disputes one criterion of a review of their own conversation, within the window."""
-    review = Review.objects.select_for_update().select_related("conversation__served_by", "task").get(pk=review.pk)
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("conversation__served_by", "task")
+        .get(pk=review.pk)
+    )
     served_by = review.conversation.served_by
     if served_by is None or served_by.user_id != user.pk or review.calibration_item_id:
         raise PermissionDenied(_("Only the agent who served the conversation may dispute its review."))
@@ -219,7 +223,7 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
         raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
     if overturn and outcome not in OUTCOMES:
         raise ReviewError(_("One of: pass, fail, na."))
-    review = Review.objects.select_for_update().select_related("version", "task").get(pk=dispute.review_id)
+    review = Review.objects.select_for_update(of=("self",)).select_related("version", "task").get(pk=dispute.review_id)
     dispute.status = Dispute.Status.OVERTURNED if overturn else Dispute.Status.UPHELD
     dispute.decided_by, dispute.decision_note, dispute.decided_at = user, note.strip(), timezone.now()
     dispute.save()

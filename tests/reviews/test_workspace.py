@@ -1,0 +1,144 @@
+"""The reviewer workspace: the queue, the review page, drafts and submission."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts import roles
+from apps.qa.models import ReviewTask
+from apps.reviews.models import Review
+from tests.factories import UserFactory
+from tests.qa.helpers import DAY
+from tests.reviews.helpers import all_pass, setup_tasks
+
+pytestmark = pytest.mark.django_db
+
+
+def post_json(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def test_the_queue_lists_my_open_tasks_and_start_next_opens_the_most_urgent(client):
+    tasks, _agent, reviewer, _version = setup_tasks(3)
+    ReviewTask.objects.filter(pk=tasks[2].pk).update(due_at=DAY)  # the most urgent
+    someone_else = UserFactory(role=roles.QA_REVIEWER)
+    ReviewTask.objects.filter(pk=tasks[1].pk).update(assignee=someone_else)
+    client.force_login(reviewer)
+    page = client.get("/qa/").content.decode()
+    assert tasks[0].conversation.external_id in page and tasks[1].conversation.external_id not in page
+    response = client.post("/qa/next/")
+    assert response.status_code == 302 and response["Location"] == f"/qa/tasks/{tasks[2].pk}/"
+
+
+def test_the_queue_page_costs_the_same_queries_however_long_the_queue(client):
+    _tasks, _agent, reviewer, _version = setup_tasks(3)
+    client.force_login(reviewer)
+    client.get("/qa/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/qa/")
+    setup_tasks_more(reviewer, 30)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/qa/")
+    assert page.content.decode().count("/qa/tasks/") >= 33
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def setup_tasks_more(reviewer, count):
+    """More tasks for the same reviewer, on another day's conversations."""
+    from apps.qa.models import SamplingPlan
+    from apps.qa.services.sampling import sampling_run
+    from apps.qa.services.scoring import score_conversations
+    from tests.qa.helpers import conversations
+
+    ids = conversations(count, agent="agent-b", day=DAY + timedelta(days=1))
+    score_conversations(ids)
+    plan = SamplingPlan.objects.get(name=f"plan-{reviewer.pk}")
+    sampling_run(plan, DAY + timedelta(days=1))
+    return list(ReviewTask.objects.filter(conversation_id__in=ids)), None, reviewer, None
+
+
+def test_the_review_page_shows_the_transcript_with_findings_highlighted(client):
+    [task], _agent, reviewer, _version = setup_tasks(1)
+    client.force_login(reviewer)
+    page = client.get(f"/qa/tasks/{task.pk}/").content.decode()
+    assert 'class="finding sev-major"' in page and ">不知道</mark>" in page
+    task.refresh_from_db()
+    assert task.state == ReviewTask.State.IN_PROGRESS
+    review = Review.objects.get(task=task)
+    assert set(review.outcomes.values()) == {"fail"}  # the automatic criterion is pre-filled from the machine
+
+
+def test_a_200_message_conversation_renders_in_at_most_10_queries(client):
+    messages = []
+    for n in range(200):
+        role = "customer" if n % 2 == 0 else "agent"
+        messages.append(
+            {
+                "id": f"m{n}",
+                "role": role,
+                "sender": "agent-a" if role == "agent" else "u-1",
+                "sent_at": (DAY + timedelta(hours=9, seconds=10 * n)).isoformat(),
+                "text": "不知道" if n == 7 else f"第 {n} 条消息，手机 138****5678",
+            }
+        )
+    [task], _agent, reviewer, _version = setup_tasks(1, messages=messages)
+    client.force_login(reviewer)
+    client.get(f"/qa/tasks/{task.pk}/")  # the first visit opens the draft
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/qa/tasks/{task.pk}/")
+    assert page.status_code == 200 and page.content.decode().count('class="msg role-') == 200
+    assert len(queries.captured_queries) <= 10, [q["sql"][:80] for q in queries.captured_queries]
+
+
+def test_a_draft_is_saved_with_its_live_score_and_bad_input_is_refused_by_field(client):
+    [task], _agent, reviewer, version = setup_tasks(1)
+    client.force_login(reviewer)
+    client.get(f"/qa/tasks/{task.pk}/")
+    review = Review.objects.get(task=task)
+    url = f"/qa/reviews/{review.pk}/draft/"
+    response = post_json(client, url, {"outcomes": all_pass(version), "active_seconds": 5000, "comment": "好"})
+    assert response.status_code == 200 and response.json()["score"] == "100.00"
+    review.refresh_from_db()
+    assert review.seconds_spent == 120 and review.comment == "好"  # at most 120 s believed per save
+    bad = post_json(client, url, {"outcomes": {"999999": "pass", str(version.criteria.first().id): "maybe"}})
+    assert bad.status_code == 400 and len(bad.json()["errors"]) == 2
+    assert post_json(client, url, ["not", "an", "object"]).status_code == 400
+
+
+def test_submitting_twice_creates_one_review_and_moves_the_task_once(client):
+    [task], _agent, reviewer, version = setup_tasks(1)
+    client.force_login(reviewer)
+    client.get(f"/qa/tasks/{task.pk}/")
+    review = Review.objects.get(task=task)
+    incomplete = post_json(client, f"/qa/reviews/{review.pk}/submit/", {"outcomes": {}})
+    assert incomplete.status_code == 400
+    for _ in range(2):
+        response = post_json(client, f"/qa/reviews/{review.pk}/submit/?next=1", {"outcomes": all_pass(version)})
+        assert response.status_code == 200
+    assert Review.objects.filter(task=task).count() == 1
+    task.refresh_from_db()
+    assert task.state == ReviewTask.State.SUBMITTED
+    assert list(task.events.values_list("action", flat=True)) == ["start", "submit"]
+    assert review.revisions.count() == 1
+
+
+def test_nobody_opens_or_saves_someone_elses_task(client):
+    [task], _agent, _reviewer, _version = setup_tasks(1)
+    other = UserFactory(role=roles.QA_REVIEWER)
+    client.force_login(other)
+    assert client.get(f"/qa/tasks/{task.pk}/").status_code == 404
+    client.force_login(task.assignee)
+    client.get(f"/qa/tasks/{task.pk}/")
+    review = Review.objects.get(task=task)
+    client.force_login(other)
+    assert post_json(client, f"/qa/reviews/{review.pk}/draft/", {}).status_code == 404
+
+
+def test_people_without_a_qa_role_cannot_use_the_workspace(client):
+    client.force_login(UserFactory(role=roles.KNOWLEDGE_EDITOR))
+    assert client.get("/qa/").status_code == 403
+    client.logout()
+    assert client.get("/qa/").status_code == 302  # to the login page
