@@ -215,10 +215,10 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
     """Uphold the reviewer, or overturn: the criterion takes ``outcome`` and the score is recomputed. The
     ruling is final; when no dispute of the review is left open, its task is resolved and closed."""
     dispute = Dispute.objects.select_for_update().select_related("review", "criterion").get(pk=dispute.pk)
-    if not selectors.may_rule_on(user, dispute):
-        raise PermissionDenied(_("You do not rule on this dispute."))
     if dispute.status != Dispute.Status.OPEN:
         raise ReviewError(_("This dispute was already ruled on."))
+    if not selectors.may_rule_on(user, dispute):
+        raise PermissionDenied(_("You do not rule on this dispute."))
     if not note.strip():
         raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
     if overturn and outcome not in OUTCOMES:
