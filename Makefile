@@ -7,7 +7,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench eval lint format deps migrate messages demo stop clean
+.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: messages migrate
 
 test: messages
 	bash scripts/test.sh
+
+# Browser tests: Playwright driving Debian's Chromium (apt-get install chromium); screenshots in artifacts/e2e/.
+e2e: messages
+	bash scripts/e2e.sh
 
 bench: messages
 	bash scripts/bench.sh

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export KBPORTAL_DATA_DIR=${KBPORTAL_DATA_DIR:-$PWD/.data/test}
 export KBPORTAL_TESTING=1
 .venv/bin/ruff check . || exit 1
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --ignore=tests/e2e "$@"  # the browser tests run with make e2e
 status=$?
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   .venv/bin/python -m kbportal.embedded stop >/dev/null || true

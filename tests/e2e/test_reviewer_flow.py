@@ -1,0 +1,68 @@
+"""A reviewer works a task from the queue to submit, with the keyboard only."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.qa.models import ReviewTask
+from apps.reviews.models import Review
+from tests.e2e.conftest import shot
+from tests.reviews.helpers import setup_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_reviewer_scores_a_task_with_the_keyboard(page_as):
+    _tasks, _agent, reviewer, version = setup_tasks(2)
+    page = page_as(reviewer)
+    page.goto(page.base + "/qa/")
+    expect(page.locator("#queue tbody tr")).to_have_count(2)
+    shot(page, "01-queue")
+
+    page.keyboard.press("n")  # start next
+    page.wait_for_url(re.compile(r"/qa/tasks/\d+/$"))
+    expect(page.locator("mark.finding").first).to_be_visible()  # the machine's findings, highlighted
+    shot(page, "02-review-page")
+
+    # The automatic criterion comes pre-filled as failed (the agent said 不知道); the reviewer overturns
+    # nothing, passes the manual criterion with P and watches the live score.
+    criteria = page.locator(".criterion")
+    expect(criteria).to_have_count(version.criteria.count())
+    expect(page.locator(".criterion.current")).to_have_count(1)
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    for _ in range(version.criteria.count()):
+        page.keyboard.press("p")
+    expect(page.locator("#live-score")).to_have_text("100.00")
+    page.locator(".criterion").first.click()
+    page.keyboard.press("f")  # fail the first (automatic, standard) criterion again
+    expect(page.locator("#live-score")).not_to_have_text("100.00")
+    expect(page.locator("#save-state")).to_have_text("✓")
+    shot(page, "03-review-scored")
+
+    first_task = Review.objects.get(reviewer=reviewer).task_id
+    page.keyboard.press("Control+Enter")  # submit and next
+    page.wait_for_url(re.compile(rf"/qa/tasks/(?!{first_task}/)\d+/$"))
+    review = Review.objects.get(task_id=first_task)
+    assert review.status == Review.Status.SUBMITTED and review.score < 100
+    assert ReviewTask.objects.get(pk=first_task).state == ReviewTask.State.SUBMITTED
+    assert Review.objects.filter(task_id=first_task).count() == 1
+
+
+def test_a_closed_tab_loses_nothing(page_as):
+    [task], _agent, reviewer, version = setup_tasks(1)
+    page = page_as(reviewer)
+    page.goto(f"{page.base}/qa/tasks/{task.pk}/")
+    manual = version.criteria.get(mode="manual")
+    page.locator(f'.criterion[data-criterion="{manual.pk}"]').click()
+    page.keyboard.press("p")
+    page.locator(f'.criterion-note[data-criterion="{manual.pk}"]').fill("解释清楚")
+    expect(page.locator("#save-state")).to_have_text("✓")
+    page.close()
+    review = Review.objects.get(task=task)
+    assert review.outcomes[str(manual.pk)] == "pass" and review.criterion_notes[str(manual.pk)] == "解释清楚"
+    again = page_as(reviewer)
+    again.goto(f"{again.base}/qa/tasks/{task.pk}/")
+    expect(again.locator(f'input[name="c{manual.pk}"][value="pass"]')).to_be_checked()
+    expect(again.locator(f'.criterion-note[data-criterion="{manual.pk}"]')).to_have_value("解释清楚")
