@@ -39,11 +39,14 @@ def browser():
 
 
 @pytest.fixture
-def page_as(browser, live_server, client):
-    """``page_as(user)`` → a browser page signed in as ``user`` (a session made by the test client)."""
+def page_as(browser, live_server):
+    """``page_as(user)`` → a browser page signed in as ``user`` (each with its own session)."""
+    from django.test import Client
+
     contexts = []
 
     def make(user):
+        client = Client()
         client.force_login(user)
         context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
         context.add_cookies(
