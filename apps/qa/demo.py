@@ -13,11 +13,11 @@ from datetime import datetime, time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Count, Exists, F, OuterRef
 from django.utils import timezone
 
-from apps.accounts.roles import QA_REVIEWER
-from apps.conversations.models import Conversation
+from apps.accounts.roles import AGENT, QA_LEAD, QA_REVIEWER
+from apps.conversations.models import Agent, AgentKind, Conversation, Team
 from apps.qa.demo_data import LEXICONS, RULES, SAMPLING_PLAN, SCORECARD
 from apps.qa.models import AutoScore, Lexicon, ReviewTask, Rule, SamplingPlan, Scorecard, ScorecardVersion
 from apps.qa.rules.conditions import parse_condition
@@ -43,6 +43,7 @@ def load_qa_demo() -> dict[str, int]:
     plan = _load_plan(scorecard)
     scored = _score_all()
     _sample_every_day(plan)
+    _demo_people()
     return {
         "lexicons": len(LEXICONS),
         "terms": terms,
@@ -130,3 +131,22 @@ def _sample_every_day(plan: SamplingPlan) -> None:
     # Midday of each local day: a moment safely inside the plan's period for that day.
     for day in Conversation.objects.filter(started_at__isnull=False).dates("started_at", "day"):
         sampling_run(plan, timezone.make_aware(datetime.combine(day, time(12))))
+
+
+def _demo_people() -> None:
+    """Demo QA leads lead every team; the demo agent user is the busiest human agent without a user."""
+    User = get_user_model()
+    for lead in User.objects.filter(groups__name=QA_LEAD, is_active=True):
+        lead.led_teams.add(*Team.objects.all())
+    agent_user = User.objects.filter(groups__name=AGENT, is_active=True).order_by("id").first()
+    if agent_user is None or Agent.objects.filter(user=agent_user).exists():
+        return
+    busiest = (
+        Conversation.objects.filter(served_by__kind=AgentKind.HUMAN, served_by__user__isnull=True)
+        .values("served_by")
+        .annotate(n=Count("id"))
+        .order_by("-n", "served_by")
+        .first()
+    )
+    if busiest is not None:
+        Agent.objects.filter(pk=busiest["served_by"]).update(user=agent_user)

@@ -51,7 +51,7 @@ def build(user, *, days: int = 56) -> ReportData:
         (
             "agents",
             _("Scores by agent"),
-            "COALESCE(a.name, a.code)",
+            "COALESCE(NULLIF(a.name, ''), a.code)",
             "JOIN conversations_agent a ON a.id = c.served_by_id",
         ),
         ("teams", _("Scores by team"), "COALESCE(t.name, '—')", "LEFT JOIN conversations_team t ON t.id = c.team_id"),
@@ -72,10 +72,11 @@ def build(user, *, days: int = 56) -> ReportData:
         data.tables[key] = Table(title, [_("name"), _("week"), _("reviews"), _("average score"), _("fatal")], rows)
     data.tables["criteria"] = Table(
         _("Criteria"),
-        [_("scorecard"), _("criterion"), _("scored"), _("failed"), _("failure rate")],
+        [_("scorecard"), _("criterion"), _("week"), _("scored"), _("failed"), _("failure rate")],
         _rows(
             f"""
-            SELECT s.name, cr.title, count(*), count(*) FILTER (WHERE o.value = '"fail"'),
+            SELECT s.name, cr.title, date_trunc('week', r.submitted_at)::date, count(*),
+                   count(*) FILTER (WHERE o.value = '"fail"'),
                    round(100.0 * count(*) FILTER (WHERE o.value = '"fail"') / count(*), 1)
             FROM reviews_review r
             JOIN conversations_conversation c ON c.id = r.conversation_id
@@ -85,7 +86,7 @@ def build(user, *, days: int = 56) -> ReportData:
             JOIN qa_scorecard s ON s.id = v.scorecard_id
             WHERE r.status = 'submitted' AND r.calibration_item_id IS NULL AND r.submitted_at >= %s AND {scope}
               AND o.value <> '"na"'
-            GROUP BY s.name, cr.title, cr.id ORDER BY 5 DESC, 1, 2
+            GROUP BY s.name, cr.title, cr.id, 3 ORDER BY 1, 2, 3
             """,
             params,
         ),
