@@ -35,8 +35,10 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
         first = start_worker(test_db, log, name="doomed")
         try:
             enqueue_scoring(ids)  # batches of 500
-            wait_for(lambda: AutoScore.objects.exists(), timeout=60, interval=0.02)
-            os.kill(first.pid, signal.SIGKILL)  # no warm shutdown: the batch in hand is neither done nor acked
+            # Kill it while a batch is being written (its transaction open): the batch in hand is neither
+            # committed nor acknowledged, and no warm shutdown gets to hand it back.
+            wait_for(lambda: _writing_a_batch(), timeout=60, interval=0.002)
+            os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
         finally:
             if first.poll() is None:
@@ -58,3 +60,13 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
             second.wait(timeout=20)
     assert AutoScore.objects.count() == COUNT and Finding.objects.count() == 2 * COUNT
     assert set(AutoScore.objects.values_list("conversation_id", flat=True)) == set(ids)
+
+
+def _writing_a_batch() -> bool:
+    """A worker's connection is inside a transaction that writes scores."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL AND (query ILIKE '%%qa_autoscore%%' OR query ILIKE '%%qa_finding%%')"
+        )
+        return cursor.fetchone()[0] > 0
