@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "apps.conversations",
     "apps.qa",
     "apps.reviews",
+    "apps.insights",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,19 @@ if os.environ.get("KBPORTAL_CELERY_RESTORE_INTERVAL"):
         unacked_restore_interval=env_int("KBPORTAL_CELERY_RESTORE_INTERVAL", 10), unacked_restore_throttle=1
     )
 CELERY_TIMEZONE = "Asia/Shanghai"
+# --- E-mail (weekly digests) -------------------------------------------------------------------
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")  # links in e-mails
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kbportal@localhost")
+
 # Reviews: agents may dispute a review this many days after it is submitted; who rules on disputes:
 # "lead" (the team's QA leads) or "reviewer" (the reviewer who scored it).
 REVIEW_DISPUTE_WINDOW_DAYS = env_int("REVIEW_DISPUTE_WINDOW_DAYS", 7)
@@ -184,6 +198,14 @@ CELERY_BEAT_SCHEDULE = {
     "qa.run_due_sampling_plans": {
         "task": "qa.run_due_sampling_plans",
         "schedule": crontab(minute="*/15"),  # samples each plan's finished period once; idempotent
+    },
+    "insights.rollup_pending": {
+        "task": "insights.rollup_pending",
+        "schedule": 300.0,  # rebuilds the days that changed; idempotent
+    },
+    "insights.send_weekly_digest": {
+        "task": "insights.send_weekly_digest",
+        "schedule": crontab(hour=9, minute=0, day_of_week=1),  # Monday morning; at most once per person
     },
     "knowledge.mark_overdue_verifications": {
         "task": "knowledge.mark_overdue_verifications",

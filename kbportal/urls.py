@@ -17,5 +17,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("qa/", include("apps.reviews.urls")),
+    path("insights/", include("apps.insights.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

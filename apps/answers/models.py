@@ -9,7 +9,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Func
+from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from pgvector.django import HnswIndex, VectorField
@@ -202,6 +202,7 @@ class AnswerQuery(models.Model):
         indexes = [
             models.Index(fields=["article", "helpful"], name="answer_query_article_idx"),
             models.Index(fields=["decision", "created_at"], name="answer_query_decision_idx"),
+            models.Index(fields=["feedback_at"], name="answer_query_feedback_idx", condition=Q(feedback_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

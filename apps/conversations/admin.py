@@ -63,6 +63,23 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class AgentFilter(admin.SimpleListFilter):
+    """The agent who served the conversation (``?agent=<id>``, as the dashboards link to it). Agents are
+    too many to list: the filter shows the one chosen."""
+
+    title = _("served by")
+    parameter_name = "agent"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        agent = Agent.objects.filter(pk=value).first() if value and value.isdigit() else None
+        return [(str(agent.pk), agent.name or agent.code)] if agent else []
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(served_by_id=int(value)) if value and value.isdigit() else queryset
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     """Transcripts are as the channel sent them (masked): nothing here edits them."""
@@ -81,7 +98,17 @@ class ConversationAdmin(admin.ModelAdmin):
         "repeat_contact",
         "csat",
     ]
-    list_filter = ["channel", "team", "product", "handoff", "sla_breached", "repeat_contact", "sla_tier", "csat"]
+    list_filter = [
+        "channel",
+        "team",
+        "product",
+        AgentFilter,
+        "handoff",
+        "sla_breached",
+        "repeat_contact",
+        "sla_tier",
+        "csat",
+    ]
     search_fields = ["=external_id", "=customer__external_id"]
     date_hierarchy = "started_at"
     list_select_related = ["channel", "product", "team"]

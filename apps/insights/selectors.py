@@ -1,0 +1,144 @@
+"""Dashboard reads: every figure is a sum over sums of the daily rollups, for any date range, filter and
+grouping, so each query reads a few thousand rollup rows at most, never the conversations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from django.db import connection
+from django.utils.translation import gettext_lazy as _
+
+# metric → (label, SQL numerator, SQL denominator, unit)
+METRICS: dict[str, tuple] = {
+    "conversations": (_("conversations"), "sum(conversations)", None, "count"),
+    "frt": (_("first response"), "sum(first_response_sum)", "sum(first_response_count)", "s"),
+    "bot_frt": (_("bot first response"), "sum(bot_first_response_sum)", "sum(bot_first_response_count)", "s"),
+    "human_frt": (_("human first response"), "sum(human_first_response_sum)", "sum(human_first_response_count)", "s"),
+    "aht": (_("handle time (AHT)"), "sum(handle_sum)", "sum(handle_count)", "s"),
+    "fcr": (_("first-contact resolution"), "sum(fcr_count) - sum(repeat_contacts)", "sum(fcr_count)", "%"),
+    "csat": (_("CSAT"), "sum(csat_sum)", "sum(csat_count)", "score"),
+    "handoff_rate": (_("handoff rate"), "sum(handoffs)", "sum(bot_involved)", "%"),
+    "sla_breach_rate": (_("SLA breach rate"), "sum(sla_breached)", "sum(sla_judged)", "%"),
+}
+BOT_METRICS: dict[str, tuple] = {
+    "bot_answer_rate": (_("bot answer rate"), "sum(answered)", "sum(questions)", "%"),
+    "helpful_rate": (_("helpful rate"), "sum(helpful)", "sum(helpful) + sum(unhelpful)", "%"),
+}
+DIMENSIONS = {
+    "channel": ("channel_id", "conversations_channel", "name"),
+    "team": ("team_id", "conversations_team", "name"),
+    "product": ("product_id", "catalog_product", "name"),
+    "agent": ("agent_id", "conversations_agent", "COALESCE(NULLIF(name, ''), code)"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    channel: int | None = None
+    team: int | None = None
+    product: int | None = None
+    agent: int | None = None
+
+    def previous(self) -> Filters:
+        length = (self.end - self.start).days + 1
+        return replace(self, start=self.start - timedelta(days=length), end=self.start - timedelta(days=1))
+
+
+def _where(filters: Filters, *, agent_table: bool) -> tuple[str, dict]:
+    clauses = ["day >= %(start)s", "day <= %(end)s"]
+    params: dict = {"start": filters.start, "end": filters.end}
+    for name in ("channel", "team", "product"):
+        value = getattr(filters, name)
+        if value is not None:
+            clauses.append(f"{name}_id = %({name})s")
+            params[name] = value
+    if filters.agent is not None:
+        clauses.append("agent_id = %(agent)s")
+        params["agent"] = filters.agent
+    return " AND ".join(clauses), params
+
+
+def _table(filters: Filters, by: str | None = None) -> str:
+    agent = filters.agent is not None or by == "agent"
+    return "insights_dailyagentstats" if agent else "insights_dailyservicestats"
+
+
+def _ratio(numerator: str, denominator: str | None, unit: str) -> str:
+    if denominator is None:
+        return f"COALESCE({numerator}, 0)::float8"
+    scale = "100.0 * " if unit == "%" else ""
+    return f"{scale}({numerator})::float8 / NULLIF({denominator}, 0)"
+
+
+def _select() -> str:
+    return ", ".join(f"{_ratio(num, den, unit)} AS {key}" for key, (_l, num, den, unit) in METRICS.items())
+
+
+def summary(filters: Filters) -> dict[str, float | None]:
+    where, params = _where(filters, agent_table=filters.agent is not None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {_select()} FROM {_table(filters)} WHERE {where}", params)
+        row = cursor.fetchone()
+        values = dict(zip(METRICS, row, strict=True))
+        values.update(_bot_summary(cursor, filters))
+    return values
+
+
+def _bot_where(filters: Filters) -> tuple[str, dict]:
+    clauses = ["day >= %(start)s", "day <= %(end)s"]
+    params: dict = {"start": filters.start, "end": filters.end}
+    if filters.product is not None:
+        clauses.append("product_id = %(product)s")
+        params["product"] = filters.product
+    if filters.channel is not None:
+        clauses.append("channel = (SELECT code FROM conversations_channel WHERE id = %(channel)s)")
+        params["channel"] = filters.channel
+    return " AND ".join(clauses), params
+
+
+def _bot_summary(cursor, filters: Filters) -> dict[str, float | None]:
+    where, params = _bot_where(filters)
+    select = ", ".join(f"{_ratio(num, den, unit)} AS {key}" for key, (_l, num, den, unit) in BOT_METRICS.items())
+    cursor.execute(f"SELECT {select} FROM insights_dailyanswerstats WHERE {where}", params)
+    return dict(zip(BOT_METRICS, cursor.fetchone(), strict=True))
+
+
+def series(filters: Filters, grain: str = "day") -> list[dict]:
+    """Every metric per day or week (weeks from Monday)."""
+    bucket = "date_trunc('week', day)::date" if grain == "week" else "day"
+    where, params = _where(filters, agent_table=filters.agent is not None)
+    bot_where, bot_params = _bot_where(filters)
+    bot_select = ", ".join(f"{_ratio(n, d, u)} AS {k}" for k, (_l, n, d, u) in BOT_METRICS.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT s.bucket, {", ".join(f"s.{k}" for k in METRICS)}, {", ".join(f"b.{k}" for k in BOT_METRICS)}
+            FROM (SELECT {bucket} AS bucket, {_select()} FROM {_table(filters)} WHERE {where} GROUP BY 1) s
+            LEFT JOIN (SELECT {bucket} AS bucket, {bot_select} FROM insights_dailyanswerstats WHERE {bot_where}
+                       GROUP BY 1) b ON b.bucket = s.bucket
+            ORDER BY 1
+            """,
+            {**params, **bot_params},
+        )
+        keys = ["bucket", *METRICS, *BOT_METRICS]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
+
+
+def breakdown(filters: Filters, by: str, *, limit: int = 200) -> list[dict]:
+    """Every metric per channel, team, product or agent, the busiest first."""
+    column, table, label = DIMENSIONS[by]
+    where, params = _where(filters, agent_table=by == "agent")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT r.{column}, (SELECT {label} FROM {table} WHERE id = r.{column}), {_select()}
+            FROM {_table(filters, by)} r WHERE {where}
+            GROUP BY r.{column} ORDER BY conversations DESC NULLS LAST LIMIT %(limit)s
+            """,
+            {**params, "limit": limit},
+        )
+        keys = ["id", "name", *METRICS]
+        return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]

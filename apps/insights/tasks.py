@@ -1,0 +1,18 @@
+"""Celery entry points for insights. Both are idempotent: rollups rebuild whole days, digests go out once."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.insights.services.digest import send_weekly_digest
+from apps.insights.services.rollups import rollup_pending
+
+
+@shared_task(name="insights.rollup_pending", acks_late=True)
+def rollup_pending_task() -> int:
+    return rollup_pending()
+
+
+@shared_task(name="insights.send_weekly_digest", acks_late=True)
+def send_weekly_digest_task() -> int:
+    return send_weekly_digest()

@@ -1,0 +1,226 @@
+"""Insights pages (/insights/): the service dashboard and knowledge health. Thin views over selectors;
+every table exports to CSV (``?export=name``)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, timedelta
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from apps.accounts import roles
+from apps.catalog.models import Product
+from apps.conversations.models import Agent, Channel, Team
+from apps.insights import knowledge_health
+from apps.insights.selectors import BOT_METRICS, DIMENSIONS, METRICS, Filters, breakdown, series, summary
+
+DASHBOARD_ROLES = {roles.QA_LEAD, roles.ADMINISTRATOR}
+KNOWLEDGE_ROLES = {roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER, roles.QA_LEAD, roles.ADMINISTRATOR}
+
+
+def allowed(role_names: set[str]):
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not (user.is_superuser or role_names & set(user.groups.values_list("name", flat=True))):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _date(value: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _filters(request: HttpRequest) -> Filters:
+    today = timezone.localdate()
+    end = _date(request.GET.get("end"), today)
+    start = _date(request.GET.get("start"), end - timedelta(days=27))
+    if start > end:
+        start, end = end, start
+    start = max(start, end - timedelta(days=731))  # at most two years at a time
+    return Filters(
+        start=start,
+        end=end,
+        channel=_int(request.GET.get("channel")),
+        team=_int(request.GET.get("team")),
+        product=_int(request.GET.get("product")),
+        agent=_int(request.GET.get("agent")),
+    )
+
+
+def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+def _drill(filters: Filters, by: str, pk) -> str:
+    """The admin's conversation list for one row of a breakdown, in the same date range."""
+    tz = timezone.get_current_timezone()
+    params = {
+        "started_at__gte": timezone.make_aware(
+            timezone.datetime.combine(filters.start, timezone.datetime.min.time()), tz
+        ).isoformat(),
+        "started_at__lt": timezone.make_aware(
+            timezone.datetime.combine(filters.end + timedelta(days=1), timezone.datetime.min.time()), tz
+        ).isoformat(),
+    }
+    for name in ("channel", "team", "product"):
+        value = pk if by == name else getattr(filters, name)
+        if value is not None:
+            params[f"{name}__id__exact"] = value
+    agent = pk if by == "agent" else filters.agent
+    if agent is not None:
+        params["agent"] = agent
+    return reverse("admin:conversations_conversation_changelist") + "?" + urlencode(params)
+
+
+@require_GET
+@allowed(DASHBOARD_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    grain = "week" if request.GET.get("grain") == "week" else "day"
+    labels = {k: v[0] for k, v in {**METRICS, **BOT_METRICS}.items()}
+    units = {k: v[3] for k, v in {**METRICS, **BOT_METRICS}.items()}
+    export = request.GET.get("export")
+    if export:
+        if export == "series":
+            rows = series(filters, grain)
+            return _csv(
+                "insights-series.csv", ["bucket", *labels], [[r["bucket"], *(r[k] for k in labels)] for r in rows]
+            )
+        if export in DIMENSIONS:
+            rows = breakdown(filters, export)
+            return _csv(
+                f"insights-{export}.csv",
+                ["id", "name", *METRICS],
+                [[r["id"], r["name"], *(r[k] for k in METRICS)] for r in rows],
+            )
+        raise Http404
+    now, before = summary(filters), summary(filters.previous())
+    cards = []
+    for key, label in labels.items():
+        value, previous = now.get(key), before.get(key)
+        change = None if value is None or previous in (None, 0) else 100.0 * (value - previous) / previous
+        cards.append(
+            {"key": key, "label": label, "value": value, "previous": previous, "change": change, "unit": units[key]}
+        )
+    breakdowns = []
+    for by, title in (
+        ("channel", _("By channel")),
+        ("team", _("By team")),
+        ("product", _("By product")),
+        ("agent", _("By agent")),
+    ):
+        rows = breakdown(filters, by, limit=50)
+        for row in rows:
+            row["drill"] = _drill(filters, by, row["id"])
+        breakdowns.append({"by": by, "title": title, "rows": rows})
+    points = series(filters, grain)
+    query = request.GET.copy()
+    return render(
+        request,
+        "insights/dashboard.html",
+        {
+            "filters": filters,
+            "grain": grain,
+            "cards": cards,
+            "breakdowns": breakdowns,
+            "metric_keys": list(METRICS),
+            "metric_labels": [str(METRICS[k][0]) for k in METRICS],
+            "chart": {
+                "labels": [p["bucket"].isoformat() for p in points],
+                "series": {k: [p[k] for p in points] for k in labels},
+                "names": {k: str(v) for k, v in labels.items()},
+            },
+            "channels": Channel.objects.only("id", "name"),
+            "teams": Team.objects.only("id", "name"),
+            "products": Product.objects.only("id", "name"),
+            "agent": Agent.objects.filter(pk=filters.agent).first() if filters.agent else None,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+@allowed(KNOWLEDGE_ROLES)
+def knowledge(request: HttpRequest) -> HttpResponse:
+    health = knowledge_health.product_health()
+    helpful = knowledge_health.least_helpful()
+    unused = knowledge_health.unused_articles()
+    gaps = knowledge_health.unanswered_topics()
+    releases = knowledge_health.release_effects()
+    export = request.GET.get("export")
+    tables = {
+        "products": (
+            [
+                "product",
+                "stale articles",
+                "stale scripts",
+                "oldest stale (days)",
+                "overdue articles",
+                "overdue scripts",
+                "oldest overdue (days)",
+                "unused articles (30 days)",
+            ],
+            [
+                [
+                    h.product.name,
+                    h.stale_articles,
+                    h.stale_scripts,
+                    h.oldest_stale_days,
+                    h.overdue_articles,
+                    h.overdue_scripts,
+                    h.oldest_overdue_days,
+                    h.unused_articles,
+                ]
+                for h in health
+            ],
+        ),
+        "helpful": (
+            ["article", "product", "helpful", "unhelpful", "helpful %"],
+            [[r["external_id"], r["product"], r["helpful"], r["unhelpful"], round(r["rate"], 1)] for r in helpful],
+        ),
+        "unused": (["article", "product"], [[r["external_id"], r["product"]] for r in unused]),
+        "gaps": (["question", "asked", "product"], [[r["question"], r["count"], r["product"]] for r in gaps]),
+        "releases": (
+            ["product", "version", "released", "flagged", "fixed", "open"],
+            [[r["product"], r["version"], r["released_at"], r["flagged"], r["fixed"], r["open"]] for r in releases],
+        ),
+    }
+    if export:
+        if export not in tables:
+            raise Http404
+        header, rows = tables[export]
+        return _csv(f"knowledge-{export}.csv", header, rows)
+    return render(
+        request,
+        "insights/knowledge.html",
+        {"health": health, "helpful": helpful, "unused": unused, "gaps": gaps, "releases": releases},
+    )
