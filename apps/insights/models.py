@@ -78,8 +78,27 @@ class DailyServiceStats(ServiceFigures):
 
 
 class DailyAgentStats(ServiceFigures):
-    """Per local day and agent (the one who served the conversation), with the other dimensions so that
-    every filter applies to agents too."""
+    """Per local day, agent (the one who served the conversation) and team: small enough to rank every
+    agent over a year in milliseconds."""
+
+    day = models.DateField(_("day"))
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("daily agent figures")
+        verbose_name_plural = _("daily agent figures")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "agent", "team"], name="daily_agent_unique", nulls_distinct=False)
+        ]
+        indexes = [models.Index(fields=["day"], name="daily_agent_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} agent {self.agent_id}"
+
+
+class DailyAgentDetailStats(ServiceFigures):
+    """Per local day, agent, channel, team and product: agents filtered by channel or product."""
 
     day = models.DateField(_("day"))
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
@@ -88,17 +107,23 @@ class DailyAgentStats(ServiceFigures):
     product = models.ForeignKey(Product, null=True, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
-        verbose_name = _("daily agent figures")
-        verbose_name_plural = _("daily agent figures")
+        verbose_name = _("daily agent figures by channel and product")
+        verbose_name_plural = _("daily agent figures by channel and product")
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "agent", "channel", "team", "product"], name="daily_agent_unique", nulls_distinct=False
+                fields=["day", "agent", "channel", "team", "product"],
+                name="daily_agent_detail_unique",
+                nulls_distinct=False,
             )
         ]
-        indexes = [models.Index(fields=["day"], name="daily_agent_day_idx")]
+        indexes = [
+            models.Index(fields=["day"], name="daily_agent_detail_day_idx"),
+            models.Index(fields=["channel", "day"], name="daily_agent_detail_channel_idx"),
+            models.Index(fields=["product", "day"], name="daily_agent_detail_product_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.day} agent {self.agent_id}"
+        return f"{self.day} agent {self.agent_id} {self.channel_id}/{self.product_id}"
 
 
 class DailyAnswerStats(models.Model):

@@ -62,8 +62,13 @@ def _where(filters: Filters, *, agent_table: bool) -> tuple[str, dict]:
 
 
 def _table(filters: Filters, by: str | None = None) -> str:
+    """The smallest rollup that has every column the query filters or groups on."""
     agent = filters.agent is not None or by == "agent"
-    return "insights_dailyagentstats" if agent else "insights_dailyservicestats"
+    if not agent:
+        return "insights_dailyservicestats"
+    if filters.channel is not None or filters.product is not None or by in ("channel", "product"):
+        return "insights_dailyagentdetailstats"
+    return "insights_dailyagentstats"
 
 
 def _ratio(numerator: str, denominator: str | None, unit: str) -> str:

@@ -68,8 +68,18 @@ def rebuild_days(days: Iterable[date]) -> int:
             cursor.execute("DELETE FROM insights_dailyagentstats WHERE day = ANY(%(days)s)", params)
             cursor.execute(
                 f"""
-                INSERT INTO insights_dailyagentstats (day, agent_id, channel_id, team_id, product_id,
-                                                      {_SERVICE_COLUMNS})
+                INSERT INTO insights_dailyagentstats (day, agent_id, team_id, {_SERVICE_COLUMNS})
+                SELECT {_DAY}, c.served_by_id, c.team_id, {_SERVICE_SUMS}
+                FROM conversations_conversation c WHERE {_IN_DAYS} AND c.served_by_id IS NOT NULL
+                GROUP BY 1, 2, 3
+                """,
+                params,
+            )
+            cursor.execute("DELETE FROM insights_dailyagentdetailstats WHERE day = ANY(%(days)s)", params)
+            cursor.execute(
+                f"""
+                INSERT INTO insights_dailyagentdetailstats (day, agent_id, channel_id, team_id, product_id,
+                                                            {_SERVICE_COLUMNS})
                 SELECT {_DAY}, c.served_by_id, c.channel_id, c.team_id, c.product_id, {_SERVICE_SUMS}
                 FROM conversations_conversation c WHERE {_IN_DAYS} AND c.served_by_id IS NOT NULL
                 GROUP BY 1, 2, 3, 4, 5
