@@ -28,6 +28,7 @@ demo: migrate
 	$(PY) manage.py load_demo_data
 	$(PY) manage.py generate_conversations --count 3000
 	$(PY) manage.py load_qa_demo
+	$(PY) manage.py rollup_insights
 
 # Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
 run: messages migrate

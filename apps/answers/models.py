@@ -202,7 +202,9 @@ class AnswerQuery(models.Model):
         indexes = [
             models.Index(fields=["article", "helpful"], name="answer_query_article_idx"),
             models.Index(fields=["decision", "created_at"], name="answer_query_decision_idx"),
-            models.Index(fields=["feedback_at"], name="answer_query_feedback_idx", condition=Q(feedback_at__isnull=False)),
+            models.Index(
+                fields=["feedback_at"], name="answer_query_feedback_idx", condition=Q(feedback_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -152,7 +152,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "grain": grain,
             "cards": cards,
             "breakdowns": breakdowns,
-            "metric_keys": list(METRICS),
+            "metric_columns": [(k, METRICS[k][3]) for k in METRICS],
             "metric_labels": [str(METRICS[k][0]) for k in METRICS],
             "chart": {
                 "labels": [p["bucket"].isoformat() for p in points],
