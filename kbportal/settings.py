@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "answers.index_published",
         "schedule": 300.0,  # a safety net: publishing enqueues indexing right away
     },
+    "qa.score_unscored": {
+        "task": "qa.score_unscored",
+        "schedule": crontab(minute="*/10"),  # conversations whose scoring task was lost; idempotent
+    },
     "qa.run_due_sampling_plans": {
         "task": "qa.run_due_sampling_plans",
         "schedule": crontab(minute="*/15"),  # samples each plan's finished period once; idempotent

@@ -41,3 +41,18 @@ def run_due_sampling_plans_task() -> int:
     from apps.qa.services.sampling import run_due_plans
 
     return sum(result.sampled for result in run_due_plans())
+
+
+@shared_task(name="qa.score_unscored", acks_late=True)
+def score_unscored_task(hours: int = 3) -> int:
+    """The safety net behind ``enqueue_scoring``: queue what changed in the last hours and has no
+    up-to-date score (idempotent: scoring twice writes the same score)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.qa.services.scoring import unscored_since
+
+    ids = unscored_since(timezone.now() - timedelta(hours=hours))
+    enqueue_scoring(ids)
+    return len(ids)

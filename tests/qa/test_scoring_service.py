@@ -91,3 +91,20 @@ def test_script_adherence_flags_an_agent_reply_far_from_the_scenarios_scripts():
     assert not Finding.objects.filter(conversation_id=close).exists()
     [finding] = Finding.objects.filter(conversation_id=far)
     assert finding.message.text == "明天再说吧" and finding.detail.startswith("closest script")
+
+
+def test_the_safety_net_finds_conversations_without_an_up_to_date_score():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.conversations.models import Conversation
+    from apps.qa.services.scoring import unscored_since
+
+    published_scorecard([forbidden_rule()])
+    scored, lost = conversations(1), conversations(1, start=1)
+    score_conversations(scored)
+    since = timezone.now() - timedelta(hours=1)
+    assert unscored_since(since) == lost
+    Conversation.objects.filter(pk__in=scored).update(updated_at=timezone.now() + timedelta(seconds=1))
+    assert sorted(unscored_since(since)) == sorted(scored + lost)  # changed after its score: scored again

@@ -286,3 +286,22 @@ def _store(scores, findings, message_ids, signature, now) -> None:
                             e.detail[:200],
                         )
                     )
+
+
+def unscored_since(since, *, limit: int = 50_000) -> list[int]:
+    """Conversations changed since ``since`` whose score is missing or older than the change: what a lost
+    task (a broker that dropped a message, a worker killed before it took one) left behind. Uses the BRIN
+    index on ``updated_at``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.id FROM conversations_conversation c
+            WHERE c.updated_at >= %s
+              AND NOT EXISTS (
+                  SELECT 1 FROM qa_autoscore a WHERE a.conversation_id = c.id AND a.computed_at >= c.updated_at
+              )
+            ORDER BY c.id LIMIT %s
+            """,
+            [since, limit],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
