@@ -212,3 +212,26 @@ def test_the_weekly_digest_goes_out_once_per_person_and_week():
     [message] = mail.outbox
     assert message.to == ["editor@example.com"] and version.article.external_id in message.body
     assert week_of().weekday() == 0
+
+
+def test_a_qa_lead_gets_the_teams_scores_and_open_disputes(client):
+    import json
+
+    from apps.reviews.models import Dispute, Review
+    from tests.reviews.helpers import all_pass, lead_of, setup_tasks
+
+    [task], agent_user, reviewer, version = setup_tasks(1)
+    client.force_login(reviewer)
+    client.get(f"/qa/tasks/{task.pk}/")
+    review = Review.objects.get(task=task)
+    client.post(
+        f"/qa/reviews/{review.pk}/submit/", json.dumps({"outcomes": all_pass(version)}), content_type="application/json"
+    )
+    Dispute.objects.create(review=review, criterion=version.criteria.first(), raised_by=agent_user, reason="理由")
+    lead = lead_of()
+    lead.email = "lead@example.com"
+    lead.save()
+    Review.objects.update(submitted_at=Review.objects.get().submitted_at - timedelta(days=7))
+    assert send_weekly_digest() == 1
+    [message] = mail.outbox
+    assert message.to == ["lead@example.com"] and "售后一组" in message.body and "/qa/disputes/" in message.body
