@@ -3,7 +3,6 @@ every table exports to CSV (``?export=name``)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from functools import wraps
 from urllib.parse import urlencode
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET
 from apps.accounts import roles
 from apps.catalog.models import Product
 from apps.conversations.models import Agent, Channel, Team
+from apps.core.csv_export import csv_response
 from apps.insights import knowledge_health
 from apps.insights.selectors import BOT_METRICS, DIMENSIONS, METRICS, Filters, breakdown, series, summary
 
@@ -70,16 +70,6 @@ def _filters(request: HttpRequest) -> Filters:
     )
 
 
-def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
-
-
 def _drill(filters: Filters, by: str, pk) -> str:
     """The admin's conversation list for one row of a breakdown, in the same date range."""
     tz = timezone.get_current_timezone()
@@ -112,12 +102,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if export:
         if export == "series":
             rows = series(filters, grain)
-            return _csv(
+            return csv_response(
                 "insights-series.csv", ["bucket", *labels], [[r["bucket"], *(r[k] for k in labels)] for r in rows]
             )
         if export in DIMENSIONS:
             rows = breakdown(filters, export)
-            return _csv(
+            return csv_response(
                 f"insights-{export}.csv",
                 ["id", "name", *METRICS],
                 [[r["id"], r["name"], *(r[k] for k in METRICS)] for r in rows],
@@ -218,7 +208,7 @@ def knowledge(request: HttpRequest) -> HttpResponse:
         if export not in tables:
             raise Http404
         header, rows = tables[export]
-        return _csv(f"knowledge-{export}.csv", header, rows)
+        return csv_response(f"knowledge-{export}.csv", header, rows)
     return render(
         request,
         "insights/knowledge.html",

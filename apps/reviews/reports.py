@@ -3,7 +3,6 @@ machine findings, reviewers' throughput and agreement. Aggregated in SQL over th
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import csv_export
 from apps.reviews import selectors
 
 
@@ -157,10 +157,4 @@ def build(user, *, days: int = 56) -> ReportData:
 
 
 def csv_response(table: Table, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # Excel opens UTF-8 Chinese correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
-    return response
+    return csv_export.csv_response(filename, table.columns, table.rows)
