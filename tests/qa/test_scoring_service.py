@@ -101,8 +101,9 @@ def test_the_safety_net_finds_conversations_without_an_up_to_date_score():
     from apps.conversations.models import Conversation
     from apps.qa.services.scoring import unscored_since
 
-    published_scorecard([forbidden_rule()])
     scored, lost = conversations(1), conversations(1, start=1)
+    assert unscored_since(timezone.now() - timedelta(hours=1)) == []  # no scorecard yet: nothing to score
+    published_scorecard([forbidden_rule()])
     score_conversations(scored)
     since = timezone.now() - timedelta(hours=1)
     assert unscored_since(since) == lost

@@ -291,7 +291,11 @@ def _store(scores, findings, message_ids, signature, now) -> None:
 def unscored_since(since, *, limit: int = 50_000) -> list[int]:
     """Conversations changed since ``since`` whose score is missing or older than the change: what a lost
     task (a broker that dropped a message, a worker killed before it took one) left behind. Uses the BRIN
-    index on ``updated_at``."""
+    index on ``updated_at``. Nothing while no scorecard is published (QA not set up)."""
+    if not ScorecardVersion.objects.filter(
+        status=ScorecardVersion.Status.PUBLISHED, scorecard__is_active=True
+    ).exists():
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             """
