@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 import jieba
-from pypinyin import Style, lazy_pinyin
-from pypinyin.constants import PINYIN_DICT
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -40,14 +39,25 @@ def _fuzzy(syllable: str) -> str:
     return syllable
 
 
+@cache
+def _pinyin_dict() -> dict[int, str]:
+    # pypinyin's tables take a quarter of a second to import: only processes that correct typos pay it,
+    # not every worker, command and import writer that sets Django up.
+    from pypinyin.constants import PINYIN_DICT
+
+    return PINYIN_DICT
+
+
 def _char_reading(char: str) -> str | None:
     # The primary reading only: an input method offers a character for its usual pronunciation, and the
     # rare readings of polyphonic characters (信 shēn, 不 fū) would make false matches.
-    readings = PINYIN_DICT.get(ord(char))
+    readings = _pinyin_dict().get(ord(char))
     return _fuzzy(readings.split(",")[0]) if readings else None
 
 
 def _word_key(word: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
     return " ".join(_fuzzy(s) for s in lazy_pinyin(word, style=Style.TONE))
 
 
