@@ -122,12 +122,12 @@ class NaiveRuleSet:
 
     def __init__(self, ruleset) -> None:
         from apps.qa.rules import conditions as c
-        from apps.qa.rules.engine import _walk
+        from apps.qa.rules.engine import walk
 
         self.ruleset = ruleset
         self.patterns: dict[int, list[re.Pattern]] = {}
         for rule in ruleset.rules:
-            for node in _walk(rule.tree):
+            for node in walk(rule.tree):
                 if getattr(node, "term_set", -1) >= 0 and node.term_set not in self.patterns:
                     terms = ruleset._set_terms[node.term_set]
                     self.patterns[node.term_set] = [re.compile(re.escape(t)) for t in terms]

@@ -123,6 +123,13 @@ def _check(review: Review, data: dict) -> dict:
     return clean
 
 
+def _apply(review: Review, clean: dict) -> None:
+    review.outcomes, review.finding_verdicts = clean["outcomes"], clean["finding_verdicts"]
+    review.criterion_notes, review.message_notes = clean["criterion_notes"], clean["message_notes"]
+    review.comment = clean["comment"]
+    review.seconds_spent += clean["active_seconds"]
+
+
 def _rescore(review: Review) -> None:
     result = score(version_lines(review.version), {int(k): v for k, v in review.outcomes.items()})
     review.score, review.fatal = result.score, result.fatal
@@ -136,14 +143,7 @@ def review_save_draft(review: Review, user, data: dict) -> Review:
         raise PermissionDenied(_("This is not your review."))
     if review.status == Review.Status.SUBMITTED:
         raise ReviewError(_("This review is already submitted."))
-    clean = _check(review, data)
-    review.outcomes, review.finding_verdicts = clean["outcomes"], clean["finding_verdicts"]
-    review.criterion_notes, review.message_notes, review.comment = (
-        clean["criterion_notes"],
-        clean["message_notes"],
-        clean["comment"],
-    )
-    review.seconds_spent += clean["active_seconds"]
+    _apply(review, _check(review, data))
     _rescore(review)
     review.save()
     return review
@@ -158,11 +158,7 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
     if review.status == Review.Status.SUBMITTED:
         return review
     if data:
-        clean = _check(review, data)
-        review.outcomes, review.finding_verdicts = clean["outcomes"], clean["finding_verdicts"]
-        review.criterion_notes, review.message_notes = clean["criterion_notes"], clean["message_notes"]
-        review.comment = clean["comment"]
-        review.seconds_spent += clean["active_seconds"]
+        _apply(review, _check(review, data))
     missing = [c.title for c in review.version.criteria.all() if str(c.id) not in review.outcomes]
     if missing:
         raise ReviewError(_("Score every criterion first: %(c)s.") % {"c": "、".join(missing)}, {"outcomes": missing})

@@ -76,15 +76,21 @@ def start_next(request: HttpRequest) -> HttpResponse:
 # --- the review page -------------------------------------------------------------------------------
 
 
-def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | None = None, item=None) -> HttpResponse:
-    conversation = review.conversation
-    version = review.version
-    message_rows = list(
+def _transcript_and_findings(conversation, version) -> tuple[list, list]:
+    """The conversation's messages as the page shows them, and the machine's findings for this version."""
+    findings = list(Finding.objects.filter(conversation=conversation, score__version=version).select_related("rule"))
+    rows = (
         Message.objects.filter(conversation=conversation)
         .only("id", "role", "sender", "sent_at", "text", "conversation_id")
         .order_by("sent_at", "id")
     )
-    findings = list(Finding.objects.filter(conversation=conversation, score__version=version).select_related("rule"))
+    return transcript(list(rows), findings, conversation.handoff_at), findings
+
+
+def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | None = None, item=None) -> HttpResponse:
+    conversation = review.conversation
+    version = review.version
+    lines, findings = _transcript_and_findings(conversation, version)
     criteria = list(
         Criterion.objects.filter(version=version)
         .select_related("section", "rule")
@@ -122,7 +128,7 @@ def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | Non
             "item": item,
             "conversation": conversation,
             "version": version,
-            "lines": transcript(message_rows, findings, conversation.handoff_at),
+            "lines": lines,
             "findings": findings,
             "sections": sections,
             "state": state,
@@ -229,10 +235,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if not (own_agent or selectors.may_view_conversation(user, review.conversation)):
         raise Http404
-    findings = list(
-        Finding.objects.filter(conversation=review.conversation, score__version=review.version).select_related("rule")
-    )
-    message_rows = list(Message.objects.filter(conversation=review.conversation).order_by("sent_at", "id"))
+    lines, _findings = _transcript_and_findings(review.conversation, review.version)
     criteria = list(review.version.criteria.select_related("section").order_by("section__position", "position", "id"))
     disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by")}
     rows = [
@@ -250,7 +253,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "review": review,
             "rows": rows,
-            "lines": transcript(message_rows, findings, review.conversation.handoff_at),
+            "lines": lines,
             "may_dispute": own_agent,
             "revisions": review.revisions.select_related("by"),
             "rulable": [

@@ -62,6 +62,7 @@ class CompiledRule:
     code: str
     severity: str
     tree: c.Node
+    marks_risk: bool = False
 
 
 # An embedding function for script adherence: texts → unit vectors (rows), as numpy arrays.
@@ -86,7 +87,7 @@ class RuleSet:
         self._set_terms: list[list[str]] = []  # term set → its terms (normalized, distinct)
         self._set_keys: dict[tuple, int] = {}
         for rule in rules:
-            for node in _walk(rule.tree):
+            for node in walk(rule.tree):
                 if isinstance(node, c.Keywords | c.MissingPhrase):
                     terms = [t for code in node.lexicons for t in lexicons.get(code, ())] + node.terms
                     node.term_set = self._term_set(("terms", tuple(node.lexicons), tuple(node.terms)), terms)
@@ -182,18 +183,18 @@ def _in_scope(messages: list[MessageView], scope: c.Scope) -> list[MessageView]:
     return [m for m in messages if m.role in scope.roles]
 
 
-def _walk(node: c.Node) -> Iterable[c.Node]:
+def walk(node: c.Node) -> Iterable[c.Node]:
     yield node
     if isinstance(node, c.All | c.Any):
         for child in node.children:
-            yield from _walk(child)
+            yield from walk(child)
     elif isinstance(node, c.Not):
-        yield from _walk(node.child)
+        yield from walk(node.child)
     elif isinstance(node, c.Near):
-        yield from _walk(node.first)
-        yield from _walk(node.second)
+        yield from walk(node.first)
+        yield from walk(node.second)
     elif isinstance(node, c.ScriptAdherence):
-        yield from _walk(node.trigger)
+        yield from walk(node.trigger)
 
 
 # --- evaluators, one per node type ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.qa.models import ReviewTask, SamplingPlan, SamplingRun, ScorecardVersion
+from apps.qa.models import SamplingPlan, SamplingRun, ScorecardVersion
 from apps.qa.services.assignment import assign_tasks
 
 _STRATA = {"channel": "c.channel_id", "team": "c.team_id", "product": "c.product_id"}
@@ -184,7 +184,3 @@ def run_due_plans(now: datetime | None = None) -> list[RunResult]:
         except SamplingError:
             continue
     return results
-
-
-def review_task_count(run: SamplingRun) -> int:
-    return ReviewTask.objects.filter(run=run).count()

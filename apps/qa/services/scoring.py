@@ -37,7 +37,6 @@ _METRICS = [
 # --- the rules, compiled once per process and again only when something changed ------------------
 
 _compiled: tuple[str, RuleSet] | None = None
-_risk_rules: set[int] = set()
 
 
 def rules_signature() -> str:
@@ -64,10 +63,7 @@ def active_ruleset() -> tuple[str, RuleSet]:
 
 
 def compile_rules(rules) -> RuleSet:
-    rules = list(rules)
-    compiled = [CompiledRule(r.id, r.code, r.severity, parse_condition(r.condition)) for r in rules]
-    global _risk_rules
-    _risk_rules = {r.id for r in rules if r.marks_risk}
+    compiled = [CompiledRule(r.id, r.code, r.severity, parse_condition(r.condition), r.marks_risk) for r in rules]
     lexicons: dict[str, list[str]] = defaultdict(list)
     for code, term in LexiconTerm.objects.values_list("lexicon__code", "term").iterator(chunk_size=20000):
         lexicons[code].append(term)
@@ -82,9 +78,9 @@ def compile_rules(rules) -> RuleSet:
 
 def _scripts_for(rules: list[CompiledRule]):
     from apps.qa.rules import conditions as c
-    from apps.qa.rules.engine import _walk
+    from apps.qa.rules.engine import walk
 
-    scenarios = {n.scenario for r in rules for n in _walk(r.tree) if isinstance(n, c.ScriptAdherence)}
+    scenarios = {n.scenario for r in rules for n in walk(r.tree) if isinstance(n, c.ScriptAdherence)}
     if not scenarios:
         return {}, None
     from apps.answers.embedding import get_embedder
@@ -140,11 +136,6 @@ def _card_for(cards: list[_Card], team_id: int | None, channel_id: int) -> _Card
         if (not card.teams or team_id in card.teams) and (not card.channels or channel_id in card.channels):
             return card
     return None
-
-
-def scorecard_version_for(conversation: Conversation) -> ScorecardVersion | None:
-    card = _card_for(_published_cards(), conversation.team_id, conversation.channel_id)
-    return ScorecardVersion.objects.get(pk=card.version_id) if card else None
 
 
 # --- scoring a batch ---------------------------------------------------------------------------
@@ -205,6 +196,7 @@ def score_conversations(conversation_ids: list[int]) -> int:
     signature, ruleset = active_ruleset()
     cards = _published_cards()
     severity_of = {rule.id: rule.severity for rule in ruleset.rules}
+    risk_rules = {rule.id for rule in ruleset.rules if rule.marks_risk}
     views, meta, message_ids = _views(sorted(set(conversation_ids)))
     now = timezone.now()
     scores: list[tuple] = []
@@ -223,7 +215,7 @@ def score_conversations(conversation_ids: list[int]) -> int:
         severities = [severity_of[r] for r in fired]
         worst = max(severities, key=_SEVERITY_ORDER.index) if severities else ""
         count = sum(len(evidence) for evidence in fired.values())
-        risky = any(rule_id in _risk_rules for rule_id in fired)
+        risky = any(rule_id in risk_rules for rule_id in fired)
         scores.append((view.id, card.version_id, result.score, result.fatal, outcomes, count, worst, risky))
         findings[(view.id, card.version_id)] = [
             (rule_id, severity_of[rule_id], e) for rule_id, evidence in fired.items() for e in evidence
