@@ -305,6 +305,17 @@ EMBEDDING_MODEL = os.environ.get("EMBEDDING_MODEL", "multilingual-e5-small")
 EMBEDDING_API_KEY = os.environ.get("EMBEDDING_API_KEY", "")
 EMBEDDING_TIMEOUT_SECONDS = env_int("EMBEDDING_TIMEOUT_SECONDS", 10, minimum=1)
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
+# Optional cross-encoder reranker (apps/answers/rerank.py): none, http (a /rerank server) or sentence-transformers.
+RERANK_BACKEND = os.environ.get("RERANK_BACKEND", "none")
+RERANK_URL = os.environ.get("RERANK_URL", "")  # …/v1 for Xinference, vLLM, Jina, Cohere; the server root for TEI
+RERANK_MODEL = os.environ.get("RERANK_MODEL", "bge-reranker-v2-m3")
+RERANK_API_KEY = os.environ.get("RERANK_API_KEY", "")
+RERANK_API_FORMAT = os.environ.get("RERANK_API_FORMAT", "cohere")  # cohere or tei
+# A bot waits on the reranker; past this the built-in ranking answers alone.
+RERANK_TIMEOUT_MS = env_int("RERANK_TIMEOUT_MS", 300, minimum=1)
+# After a failure the reranker is skipped this long, so a dead server does not add its timeout to every request.
+RERANK_COOLDOWN_SECONDS = env_int("RERANK_COOLDOWN_SECONDS", 30)
+RERANK_MODEL_PATH = os.environ.get("RERANK_MODEL_PATH", "")
 # --- Conversations ---
 # Unknown channels, teams and agents in ingested conversations are created on first sight (0: rejected).
 CONVERSATIONS_CREATE_UNKNOWN = env_bool("CONVERSATIONS_CREATE_UNKNOWN", True)
