@@ -16,6 +16,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import runpy
 import signal
 import socket
 import statistics
@@ -247,38 +248,25 @@ def main() -> None:
     floor = sql_floor(sample[100:], warmup=sample[:100])
 
     port = free_port()
+    # The server `make run` starts (scripts/serve.sh, kbportal/gunicorn.conf.py), with production settings.
     env = {
         **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
         "KBPORTAL_DB_NAME": "kbportal_bench",
-        "EMBEDDING_THREADS": "1",
         "DEBUG": "0",  # production settings: no per-query bookkeeping
         "SECRET_KEY": "bench-only-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "kbportal.wsgi",
-            "--workers",
-            "2",
-            "--threads",
-            "16",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
+    server_conf = runpy.run_path(str(ROOT / "kbportal" / "gunicorn.conf.py"))  # what that server will use
+    server = subprocess.Popen(["bash", str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"scripts/serve.sh exited with status {server.returncode}")
             try:
                 load(port, key, "GET", "/api/v1/ping/", [None] * 4, 2)
                 # Questions no earlier run cached, so every worker loads its vocabulary and model now.
@@ -301,7 +289,8 @@ def main() -> None:
 
     lines = [
         f"corpus: {N} published articles x 5 similar questions ({N * 6} index entries), built in {build_seconds:.0f} s; "
-        f"{REQUESTS} requests per row; 2 gunicorn workers x 16 threads, embedder 1 thread per worker",
+        f"{REQUESTS} requests per row; {server_conf['workers']} gunicorn workers x {server_conf['threads']} threads, "
+        f"embedder {server_conf['embedding_threads']} thread(s) per worker",
         f"embedder alone:   p50 {embedder['p50']:6.1f} ms  p95 {embedder['p95']:6.1f}  p99 {embedder['p99']:6.1f}   "
         f"throughput {embedder['throughput_1']:6.1f}/s (1 process), {embedder['throughput_2']:6.1f}/s (2 processes)",
         f"SQL floor:        p50 {floor['p50']:6.1f} ms  p95 {floor['p95']:6.1f}  p99 {floor['p99']:6.1f}   "

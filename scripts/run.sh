@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start the web server, a Celery worker and Celery beat; Ctrl-C stops all of them and the embedded
-# PostgreSQL/Redis (when those are in use), leaving no process behind.
+# Start the web server (gunicorn, via scripts/serve.sh), a Celery worker and Celery beat; Ctrl-C stops
+# all of them and the embedded PostgreSQL/Redis (when those are in use), leaving no process behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -35,7 +35,8 @@ $PY -m celery -A kbportal worker -Q celery,qa --loglevel=INFO --concurrency=2 --
 pids+=($!)
 $PY -m celery -A kbportal beat --loglevel=INFO --schedule="$DATA_DIR/celerybeat-schedule" &
 pids+=($!)
-$PY manage.py runserver "$HOST:$PORT" --noreload &
+# The same server, with the same configuration, as the answers benchmark measures (scripts/serve.sh).
+HOST=$HOST PORT=$PORT bash scripts/serve.sh &
 pids+=($!)
 
 echo "KB Portal: http://$HOST:$PORT/admin/  (Ctrl-C stops the web server, worker, beat and embedded services)"
