@@ -67,10 +67,10 @@ def _text(value: object, where: str | tuple[int, str], errors: dict, *, required
         if required:
             errors[path] = [_("This field is required.")]
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
+    if not isinstance(value, str):  # a number is refused, not turned into a string: JSON types are strict
         errors[path] = [_("Must be a string.")]
         return None
-    text = str(value).strip()
+    text = value.strip()
     if "\x00" in text:
         errors[path] = [_("Must not contain NUL characters.")]
         return None

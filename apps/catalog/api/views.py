@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.catalog.models import ReleaseSource
 from apps.catalog.services import product_by_slug, release_record
+from apps.core.api.fields import StrictCharField, StrictDateTimeField, StrictSlugField
 from apps.core.api.schema import api_errors
 from apps.core.versions import validate_version
 
@@ -19,11 +20,11 @@ class ReleaseCreateApi(APIView):
 
     @extend_schema_serializer(component_name="ReleaseRequest")
     class InputSerializer(serializers.Serializer):
-        product = serializers.SlugField()
-        version = serializers.CharField(max_length=40, validators=[validate_version])
-        released_at = serializers.DateTimeField(required=False)
-        changed_features = serializers.ListField(child=serializers.SlugField(), required=False, default=list)
-        notes = serializers.CharField(required=False, allow_blank=True, default="")
+        product = StrictSlugField()
+        version = StrictCharField(max_length=40, validators=[validate_version])
+        released_at = StrictDateTimeField(required=False)
+        changed_features = serializers.ListField(child=StrictSlugField(), required=False, default=list)
+        notes = StrictCharField(required=False, allow_blank=True, default="")
 
     @extend_schema_serializer(component_name="Release")
     class OutputSerializer(serializers.Serializer):

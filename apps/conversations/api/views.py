@@ -11,29 +11,38 @@ from rest_framework.views import APIView
 from apps.conversations.models import Conversation
 from apps.conversations.selectors import conversation_by_channel_id
 from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.core.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateTimeField,
+    StrictIntegerField,
+)
 from apps.core.api.schema import api_errors
 from apps.core.errors import NotFound, ValidationFailed
 
 
+# The request as the OpenAPI description shows it. The API checks it with apps.conversations.payload (the
+# path file imports share), which is as strict about JSON types as these fields.
 class MessageInSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="Message id, unique within the conversation; a repeated id is skipped.")
-    role = serializers.ChoiceField(choices=["customer", "agent", "bot", "system"])
-    sender = serializers.CharField(required=False, help_text="Customer, agent or bot id (required for agent/bot).")
-    sent_at = serializers.DateTimeField(help_text="ISO 8601 with time zone, e.g. 2026-11-01T10:00:00+08:00.")
-    text = serializers.CharField(required=False, help_text="Stored with personal data masked.")
-    type = serializers.CharField(required=False, default="text", help_text="text, image, voice, event …")
+    id = StrictCharField(help_text="Message id, unique within the conversation; a repeated id is skipped.")
+    role = StrictChoiceField(choices=["customer", "agent", "bot", "system"])
+    sender = StrictCharField(required=False, help_text="Customer, agent or bot id (required for agent/bot).")
+    sent_at = StrictDateTimeField(help_text="ISO 8601 with time zone, e.g. 2026-11-01T10:00:00+08:00.")
+    text = StrictCharField(required=False, help_text="Stored with personal data masked.")
+    type = StrictCharField(required=False, default="text", help_text="text, image, voice, event …")
 
 
 class ConversationInSerializer(serializers.Serializer):
-    channel = serializers.CharField(help_text="Channel code, e.g. wechat, wecom, app, web, phone.")
-    external_id = serializers.CharField(help_text="The channel's conversation id; posting it again updates it.")
-    product = serializers.CharField(required=False, help_text="Product slug, e.g. mall-app.")
-    team = serializers.CharField(required=False, help_text="Team name, e.g. 售后一组.")
-    customer = serializers.CharField(required=False, help_text="Pseudonymous customer id.")
-    csat = serializers.IntegerField(required=False, min_value=1, max_value=5)
-    resolution = serializers.ChoiceField(choices=["resolved", "unresolved"], required=False)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, help_text="Added to stored tags.")
-    handoff = serializers.BooleanField(required=False, help_text="The channel's own handoff flag, if it has one.")
+    channel = StrictCharField(help_text="Channel code, e.g. wechat, wecom, app, web, phone.")
+    external_id = StrictCharField(help_text="The channel's conversation id; posting it again updates it.")
+    product = StrictCharField(required=False, help_text="Product slug, e.g. mall-app.")
+    team = StrictCharField(required=False, help_text="Team name, e.g. 售后一组.")
+    customer = StrictCharField(required=False, help_text="Pseudonymous customer id.")
+    csat = StrictIntegerField(required=False, min_value=1, max_value=5)
+    resolution = StrictChoiceField(choices=["resolved", "unresolved"], required=False)
+    tags = serializers.ListField(child=StrictCharField(), required=False, help_text="Added to stored tags.")
+    handoff = StrictBooleanField(required=False, help_text="The channel's own handoff flag, if it has one.")
     messages = MessageInSerializer(many=True, required=False)
 
 
