@@ -334,7 +334,11 @@ CONVERSATIONS_BOT_FAILURE_PATTERN = os.environ.get(
 EMBEDDING_MAX_BATCH = env_int("EMBEDDING_MAX_BATCH", 16, minimum=1)
 # Chosen by `make eval` on the dev split (hands off ≥ 95 % of out-of-scope questions); editable per
 # product and channel in the admin.
-ANSWER_DEFAULT_THRESHOLD = float(os.environ.get("ANSWER_DEFAULT_THRESHOLD", "0.922"))
+# Bot decisions: thresholds follow from each product's target precision through the latest confidence fit
+# (admin: answer policies, confidence fits). Suggestions are shown while they hold the right article at
+# least this often; refits run this many seconds after the last publish (debounced).
+ANSWER_SUGGESTION_HIT_RATE = float(os.environ.get("ANSWER_SUGGESTION_HIT_RATE", "0.35"))
+ANSWER_REFIT_DELAY_SECONDS = env_int("ANSWER_REFIT_DELAY_SECONDS", 60, minimum=0)
 ANSWER_CACHE_SECONDS = env_int("ANSWER_CACHE_SECONDS", 3600, minimum=1)
 ANSWER_FAILURE_STREAK = env_int("ANSWER_FAILURE_STREAK", 3, minimum=1)
 

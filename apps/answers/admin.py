@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.answers.gaps import gap_add_as_similar, gap_create_draft, gap_groups
-from apps.answers.models import AnswerQuery, AnswerThreshold, HumanOnlyTopic, Synonym, Term
+from apps.answers.models import AnswerPolicy, AnswerQuery, HumanOnlyTopic, Synonym, Term
 from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 from apps.catalog.models import Product
 from apps.core.errors import DomainError
@@ -87,9 +87,9 @@ class TermAdmin(_ConfigAdmin):
     search_fields = ["text"]
 
 
-@admin.register(AnswerThreshold)
-class AnswerThresholdAdmin(_ConfigAdmin):
-    list_display = ["product", "channel", "threshold"]
+@admin.register(AnswerPolicy)
+class AnswerPolicyAdmin(_ConfigAdmin):
+    list_display = ["product", "channel", "target_precision", "answer_threshold", "clarify_threshold"]
     list_filter = ["product", "channel"]
 
 

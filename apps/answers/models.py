@@ -73,8 +73,12 @@ class HumanOnlyTopic(models.Model):
         return self.name
 
 
-class AnswerThreshold(models.Model):
-    """The confidence at or above which a bot answers; the most specific matching row applies."""
+class AnswerPolicy(models.Model):
+    """How sure a bot must be to answer directly, per product and channel; the most specific row applies.
+
+    Editors set the precision they want from direct answers; both thresholds follow from it through the
+    knowledge base's latest confidence fit. An explicit threshold overrides what follows from the target.
+    """
 
     product = models.ForeignKey(
         Product,
@@ -87,24 +91,85 @@ class AnswerThreshold(models.Model):
     channel = models.CharField(
         _("channel"), max_length=20, choices=Channel.choices, blank=True, help_text=_("Empty: every channel.")
     )
-    threshold = models.FloatField(_("threshold"), validators=[MinValueValidator(0.0), MaxValueValidator(1.0)])
+    target_precision = models.FloatField(
+        _("target precision of direct answers"),
+        default=0.97,
+        validators=[MinValueValidator(0.5), MaxValueValidator(0.999)],
+        help_text=_("Share of direct answers that must be right, e.g. 0.97. The thresholds follow from it."),
+    )
+    answer_threshold = models.FloatField(
+        _("answer threshold (override)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Leave empty to follow the target. A confidence at or above it answers directly."),
+    )
+    clarify_threshold = models.FloatField(
+        _("suggestion threshold (override)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_(
+            "Leave empty to follow the target. Below the answer threshold and at or above this one, the bot "
+            "offers the closest standard questions; below it, it hands off."
+        ),
+    )
 
     class Meta:
-        verbose_name = _("answer threshold")
-        verbose_name_plural = _("answer thresholds")
+        verbose_name = _("answer policy")
+        verbose_name_plural = _("answer policies")
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "channel"], name="answer_threshold_unique_scope", nulls_distinct=False
+                fields=["product", "channel"], name="answer_policy_unique_scope", nulls_distinct=False
             ),
             models.CheckConstraint(
-                condition=models.Q(threshold__gte=0, threshold__lte=1), name="answer_threshold_between_0_and_1"
+                condition=models.Q(target_precision__gte=0.5, target_precision__lte=0.999),
+                name="answer_policy_target_between_half_and_one",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(answer_threshold__isnull=True)
+                | models.Q(answer_threshold__gte=0, answer_threshold__lte=1),
+                name="answer_policy_answer_threshold_between_0_and_1",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(clarify_threshold__isnull=True)
+                | models.Q(clarify_threshold__gte=0, clarify_threshold__lte=1),
+                name="answer_policy_clarify_threshold_between_0_and_1",
             ),
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.product or _('all products')} · {self.get_channel_display() or _('all channels')}: {self.threshold}"
-        )
+        scope = f"{self.product or _('all products')} · {self.get_channel_display() or _('all channels')}"
+        return f"{scope}: {self.target_precision:.1%}"
+
+
+class ConfidenceFit(models.Model):
+    """One fit of the confidence model for a knowledge base (product empty) or one product of it."""
+
+    created_at = models.DateTimeField(_("fitted at"), default=timezone.now, db_index=True)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, verbose_name=_("product"), related_name="+"
+    )
+    fingerprint = models.CharField(_("content fingerprint"), max_length=64)
+    examples = models.PositiveIntegerField(_("questions"))
+    pairs = models.PositiveIntegerField(_("pairs"))
+    positives = models.PositiveIntegerField(_("right pairs"))
+    outcomes = models.PositiveIntegerField(_("real outcomes used"), default=0)
+    model = models.JSONField(_("model"))
+    curve = models.JSONField(_("precision curve"), help_text=_("[confidence, precision, answered share] points."))
+    clarify_threshold = models.FloatField(_("suggestion threshold"))
+    expected_precision = models.FloatField(_("expected precision of direct answers at the default target"))
+    expected_answer_rate = models.FloatField(_("expected share answered directly at the default target"))
+    seconds = models.FloatField(_("duration (s)"))
+
+    class Meta:
+        verbose_name = _("confidence fit")
+        verbose_name_plural = _("confidence fits")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="confidence_fit_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.product or _('all products')} · {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class QuestionEntry(models.Model):
@@ -156,6 +221,7 @@ class TokenStat(models.Model):
 
 class Decision(models.TextChoices):
     ANSWERED = "answered", _("Answered")
+    CLARIFY = "clarify", _("Suggested questions")
     LOW_CONFIDENCE = "low_confidence", _("Low confidence")
     HUMAN_ONLY_TOPIC = "human_only_topic", _("Human-only topic")
     FAILURE_STREAK = "failure_streak", _("Failure streak")
@@ -194,6 +260,20 @@ class AnswerQuery(models.Model):
     feedback_comment = models.CharField(_("feedback comment"), max_length=500, blank=True)
     feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)
     gap_resolved_at = models.DateTimeField(_("gap resolved at"), null=True, blank=True)
+    suggested_articles = ArrayField(
+        models.BigIntegerField(), verbose_name=_("suggested articles"), default=list, blank=True
+    )
+    chosen_article = models.ForeignKey(
+        Article,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("chosen suggestion"),
+    )
+    chosen_at = models.DateTimeField(
+        _("chosen at"), null=True, blank=True, help_text=_("Set with no article: the customer chose none of them.")
+    )
 
     class Meta:
         verbose_name = _("bot question")

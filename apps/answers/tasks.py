@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError
 
+from apps.answers.services.calibration import confidence_refit
 from apps.answers.services.index import index_published, refresh_vocabulary
+
+REFIT_SCHEDULED_KEY = "answers:refit-scheduled"
 
 
 @shared_task(
@@ -21,6 +26,8 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
     the pending versions before this task's publish committed), then stop: no task loops on the lock.
     """
     indexed, more, busy = index_published()
+    if indexed and not more:
+        refit_soon()  # what bots may see changed: thresholds follow the new content
     if busy:
         if retry_if_busy:
             index_published_task.apply_async(kwargs={"retry_if_busy": False}, countdown=5)
@@ -32,3 +39,29 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
 @shared_task(name="answers.refresh_vocabulary", acks_late=True)
 def refresh_vocabulary_task() -> int:
     return refresh_vocabulary()
+
+
+@shared_task(
+    name="answers.refit_confidence",
+    bind=True,
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def refit_confidence_task(self, retry_if_busy: bool = True) -> int:
+    """Refit bot decisions after publishes. Debounced by its countdown (see ``refit_soon``); a refit over
+    unchanged content does nothing, and one that finds another running tries once more later."""
+    fits = confidence_refit()
+    if fits is None and retry_if_busy:
+        refit_confidence_task.apply_async(
+            kwargs={"retry_if_busy": False}, countdown=settings.ANSWER_REFIT_DELAY_SECONDS
+        )
+    return len(fits or [])
+
+
+def refit_soon() -> None:
+    """Ask for a refit a little later: a burst of publishes (an import) then costs one refit, not one each.
+    The first request in a delay window schedules it; the others find it already scheduled."""
+    if cache.add(REFIT_SCHEDULED_KEY, 1, timeout=max(settings.ANSWER_REFIT_DELAY_SECONDS, 1)):
+        refit_confidence_task.apply_async(countdown=settings.ANSWER_REFIT_DELAY_SECONDS)

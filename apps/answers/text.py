@@ -108,13 +108,19 @@ class Vocabulary:
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens: content words, plus character bigrams inside each run of content words
         (robust to typos and to the segmenter splitting a phrase differently on each side)."""
+        return self.analyse(text)[1]
+
+    def analyse(self, text: str) -> tuple[list[str], list[str]]:
+        """(content words, lexical tokens) of a text: the words alone tell which concepts a question names."""
         canonical = self.canonical(normalize(text))
+        words: dict[str, None] = {}
         tokens: dict[str, None] = {}
         runs: list[str] = [""]
         for word in self.words(canonical):
             if word in STOPWORDS or not (_CJK.fullmatch(word) or _ASCII_WORD.fullmatch(word)):
                 runs.append("")
                 continue
+            words.setdefault(word, None)
             tokens.setdefault(word, None)
             if _CJK.fullmatch(word):
                 runs[-1] += word
@@ -123,4 +129,4 @@ class Vocabulary:
         for run in runs:
             for i in range(len(run) - 1):
                 tokens.setdefault(run[i : i + 2], None)
-        return list(tokens)
+        return list(words), list(tokens)

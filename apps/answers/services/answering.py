@@ -1,95 +1,91 @@
-"""Answering a bot's question: retrieve, calibrate a confidence, decide, log.
+"""Answering a bot's question: retrieve, verify, decide (answer, clarify or hand off), log.
 
-The hot path: one cache round trip (knowledge generation, failure streak, cached retrieval), and on a
-miss one embedding and one SQL query; then one INSERT for the log.
+The hot path: one cache round trip (generations, failure streak, cached retrieval), and on a miss one
+embedding and one SQL query; the verifier then scores the candidates in-process (microseconds), and one
+INSERT writes the log.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import sql
+from django.db import connection, transaction
+from django.db.models import Q, sql
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.answers.embedding import query_batcher
-from apps.answers.models import AnswerQuery, AnswerThreshold, Decision, HumanOnlyTopic
+from apps.answers.models import AnswerPolicy, AnswerQuery, ConfidenceFit, Decision, HumanOnlyTopic
+from apps.answers.rerank import rerank_scores
 from apps.answers.retrieval import Candidate, retrieve
+from apps.answers.services.calibration import (
+    CALIBRATION_GENERATION_KEY,
+    DEFAULT_TARGET_PRECISION,
+    Thresholds,
+    thresholds_for,
+)
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_vocabulary
 from apps.answers.text import normalize
+from apps.answers.verifier import ConfidenceModel, builtin_fit, candidate_features
 from apps.catalog.models import Product
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.generations import generation
 from apps.core.versions import version_key
+from apps.knowledge.models import Article, ArticleVersion, ChannelAnswer, VersionStatus
 from apps.knowledge.services.publication import GENERATION_KEY
 
 MAX_QUESTION_LENGTH = 500
+MIN_SUGGESTIONS, MAX_SUGGESTIONS = 2, 5
 
-# Confidence = logistic function of retrieval features, fitted on the dev split of eval/questions.jsonl
-# by `make eval` (it prints the fit). Features: the closest question's cosine similarity; the best
-# article's fused-score margin over the next; its lexical score; and its focus: how far the closest
-# question stands above the question's neighbourhood in the index (chit-chat is near everything).
-CALIBRATION = {"bias": -86.944, "similarity": 98.161, "margin": 55.067, "lexical": -4.436, "focus": -101.019}
+
+class Outcome:
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    HANDOFF = "handoff"
 
 
 @dataclass
 class Retrieval:
-    """What retrieval found for a normalised question and filters: cacheable, session-independent."""
+    """What retrieval found for a normalised question and filters: cacheable, session-independent.
+
+    Candidates carry their verifier features, not probabilities: a refit changes the probabilities
+    without making cached retrievals stale."""
 
     candidates: list[dict]
-    confidence: float
 
 
 @dataclass
 class AnswerResult:
     query_id: str
+    decision: str
     handoff: bool
     handoff_reason: str | None
     confidence: float
     answer: dict | None
+    suggestions: list[dict] = field(default_factory=list)
     candidates: list[dict] = field(default_factory=list)
 
 
-def confidence_features(candidates: list[Candidate]) -> dict[str, float]:
-    best = candidates[0]
-    similarity = best.question_similarity or 0.0
-    return {
-        "similarity": similarity,
-        "margin": best.fused - candidates[1].fused if len(candidates) > 1 else 0.05,
-        "lexical": min(best.lex_score or 0.0, 1.0),
-        "focus": similarity - (best.neighbourhood if best.neighbourhood is not None else similarity),
-    }
+def ranked(question: str, candidates: list[Candidate]) -> list[Candidate]:
+    """The built-in ranking, reordered by the deployer's cross-encoder when one is configured and answers."""
+    if len(candidates) < 2:
+        return candidates
+    scores = rerank_scores(question, [f"{c.question}\n{c.text}"[:1000] for c in candidates])
+    if scores is None:
+        return candidates
+    order = sorted(range(len(candidates)), key=lambda i: -scores[i])  # stable: ties keep the built-in order
+    return [candidates[i] for i in order]
 
 
-def confidence_of(candidates: list[Candidate]) -> float:
-    if not candidates:
-        return 0.0
-    features = confidence_features(candidates)
-    z = CALIBRATION["bias"] + sum(CALIBRATION[name] * value for name, value in features.items())
-    return round(1 / (1 + math.exp(-z)), 4)
-
-
-def _score(candidate: Candidate, best: Candidate, confidence: float) -> float:
-    # Candidates after the first are scored relative to it, so the list reads as "how likely is this one".
-    if candidate is best:
-        return confidence
-    ratio = candidate.fused / best.fused if best.fused else 0.0
-    return round(confidence * ratio, 4)
-
-
-# --- settings editors change rarely: compiled per process, refreshed with the vocabulary generation ---
-
-_settings_state: dict[str, object] = {"generation": None}
-_settings_lock = threading.Lock()
+# --- settings editors change rarely: compiled per process, refreshed with their generations -------------
 
 
 @dataclass(frozen=True)
@@ -98,26 +94,74 @@ class _Topic:
     keywords: tuple[str, ...]  # normalised once, not per request
 
 
-def _answer_settings(generation: int) -> tuple[dict[tuple[int | None, str], float], list[_Topic]]:
-    if _settings_state["generation"] != generation:
+@dataclass(frozen=True)
+class _FitInUse:
+    model: ConfidenceModel
+    curve: list
+    clarify: float
+
+
+@dataclass
+class DecisionSettings:
+    policies: dict[tuple[int | None, str], AnswerPolicy]
+    topics: list[_Topic]
+    fits: dict[int | None, _FitInUse]  # per product, and None: the whole knowledge base
+    _thresholds: dict[tuple[int | None, str], Thresholds] = field(default_factory=dict)
+
+    def fit_for(self, product_pk: int | None) -> _FitInUse:
+        return self.fits.get(product_pk) or self.fits[None]
+
+    def thresholds(self, product_pk: int | None, channel: str) -> Thresholds:
+        key = (product_pk, channel)
+        if key not in self._thresholds:
+            policy = next(
+                (
+                    self.policies[k]
+                    for k in ((product_pk, channel), (product_pk, ""), (None, channel), (None, ""))
+                    if k in self.policies
+                ),
+                None,
+            )
+            fit = self.fit_for(product_pk)
+            self._thresholds[key] = thresholds_for(
+                fit.curve,
+                fit.clarify,
+                target=policy.target_precision if policy else DEFAULT_TARGET_PRECISION,
+                answer_override=policy.answer_threshold if policy else None,
+                clarify_override=policy.clarify_threshold if policy else None,
+            )
+        return self._thresholds[key]
+
+
+_settings_state: dict[str, object] = {"generation": None}
+_settings_lock = threading.Lock()
+
+
+def _latest_fits() -> dict[int | None, _FitInUse]:
+    fits: dict[int | None, _FitInUse] = {}
+    for fit in ConfidenceFit.objects.order_by("product_id", "-created_at").distinct("product_id"):
+        fits[fit.product_id] = _FitInUse(ConfidenceModel.from_dict(fit.model), fit.curve, fit.clarify_threshold)
+    if None not in fits:  # before the first refit: the model shipped with the portal
+        model, curve, clarify = builtin_fit()
+        fits[None] = _FitInUse(model, curve, clarify)
+    return fits
+
+
+def decision_settings(vocabulary_generation: int, calibration_generation: int) -> DecisionSettings:
+    key = (vocabulary_generation, calibration_generation)
+    if _settings_state["generation"] != key:
         with _settings_lock:
-            if _settings_state["generation"] != generation:
-                _settings_state["thresholds"] = {
-                    (t.product_id, t.channel): t.threshold for t in AnswerThreshold.objects.all()
-                }
-                _settings_state["topics"] = [
-                    _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
-                    for topic in HumanOnlyTopic.objects.filter(is_active=True)
-                ]
-                _settings_state["generation"] = generation
-    return _settings_state["thresholds"], _settings_state["topics"]  # type: ignore[return-value]
-
-
-def threshold_for(thresholds: dict[tuple[int | None, str], float], product_pk: int | None, channel: str) -> float:
-    for key in ((product_pk, channel), (product_pk, ""), (None, channel), (None, "")):
-        if key in thresholds:
-            return thresholds[key]
-    return settings.ANSWER_DEFAULT_THRESHOLD
+            if _settings_state["generation"] != key:
+                _settings_state["settings"] = DecisionSettings(
+                    policies={(p.product_id, p.channel): p for p in AnswerPolicy.objects.all()},
+                    topics=[
+                        _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
+                        for topic in HumanOnlyTopic.objects.filter(is_active=True)
+                    ],
+                    fits=_latest_fits(),
+                )
+                _settings_state["generation"] = key
+    return _settings_state["settings"]  # type: ignore[return-value]
 
 
 def _human_only(topics: list[_Topic], normalized: str, best: dict | None) -> HumanOnlyTopic | None:
@@ -162,18 +206,18 @@ def _cache_key(normalized: str, question: Question) -> str:
 def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
     vocabulary = current_vocabulary(vocabulary_generation)
     text = vocabulary.question(normalized)
-    tokens = vocabulary.tokens(text)
+    words, tokens = vocabulary.analyse(text)
     embedding = query_batcher().query(text)
     candidates = retrieve(
         embedding=embedding,
         tokens=tokens,
+        words=words,
         product_pk=product.pk if product else None,
         product_version_key=version_key(question.product_version) if question.product_version else None,
         channel=question.channel,
-        limit=max(question.top_k, 5),
+        limit=max(question.top_k, MAX_SUGGESTIONS),
     )
-    confidence = confidence_of(candidates)
-    best = candidates[0] if candidates else None
+    candidates = ranked(text, candidates)
     return Retrieval(
         candidates=[
             {
@@ -183,12 +227,22 @@ def _retrieve(normalized: str, question: Question, product: Product | None, voca
                 "question": c.question,
                 "text": c.text,
                 "tags": list(c.tags),
-                "score": _score(c, best, confidence),
+                "features": row.tolist(),
             }
-            for c in candidates[: question.top_k]
+            for c, row in zip(candidates, candidate_features(candidates), strict=True)
         ],
-        confidence=confidence,
     )
+
+
+def _suggestions(candidates: list[dict], probabilities: list[float], clarify_at: float) -> list[dict]:
+    """The closest standard questions to offer: the first three, more while they are about as likely
+    as the clarify threshold, never fewer than two."""
+    picked = [
+        c
+        for i, (c, p) in enumerate(zip(candidates, probabilities, strict=True))
+        if i < MIN_SUGGESTIONS + 1 or p >= clarify_at
+    ]
+    return picked[:MAX_SUGGESTIONS]
 
 
 def answer_question(*, question: Question, api_key=None) -> AnswerResult:
@@ -198,9 +252,10 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         raise ValidationFailed(_("The question has no words."), field_errors={"question": [_("Ask a question.")]})
     product = _resolve_product(question.product)
     key = _cache_key(normalized, question)
-    state = cache.get_many([GENERATION_KEY, VOCABULARY_GENERATION_KEY, key])
+    state = cache.get_many([GENERATION_KEY, VOCABULARY_GENERATION_KEY, CALIBRATION_GENERATION_KEY, key])
     knowledge_generation = generation(GENERATION_KEY, state.get(GENERATION_KEY))
     vocabulary_generation = generation(VOCABULARY_GENERATION_KEY, state.get(VOCABULARY_GENERATION_KEY))
+    calibration_generation = generation(CALIBRATION_GENERATION_KEY, state.get(CALIBRATION_GENERATION_KEY))
     cached = state.get(key)
     hit = bool(cached) and cached["generation"] == (knowledge_generation, vocabulary_generation)
     if hit:
@@ -213,21 +268,37 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
             settings.ANSWER_CACHE_SECONDS,
         )
 
-    thresholds, topics = _answer_settings(vocabulary_generation)
-    best = retrieval.candidates[0] if retrieval.candidates else None
+    decisions = decision_settings(vocabulary_generation, calibration_generation)
+    product_pk = product.pk if product else None
+    candidates = retrieval.candidates
+    probabilities = (
+        decisions.fit_for(product_pk).model.probabilities(np.array([c["features"] for c in candidates])).tolist()
+        if candidates
+        else []
+    )
+    confidence = round(probabilities[0], 4) if probabilities else 0.0
+    thresholds = decisions.thresholds(product_pk, question.channel)
+    best = candidates[0] if candidates else None
     streak = failure_streak(question.session_id) if question.session_id else 0
+    suggestions: list[dict] = []
     if streak >= settings.ANSWER_FAILURE_STREAK:
         decision = Decision.FAILURE_STREAK
     elif best is None:
         decision = Decision.NO_MATCH
-    elif _human_only(topics, normalized, best):
+    elif _human_only(decisions.topics, normalized, best):
         decision = Decision.HUMAN_ONLY_TOPIC
-    elif retrieval.confidence >= threshold_for(thresholds, product.pk if product else None, question.channel):
+    elif confidence >= thresholds.answer:
         decision = Decision.ANSWERED
+    elif confidence >= thresholds.clarify and len(candidates) >= MIN_SUGGESTIONS:
+        suggestions = _suggestions(candidates, probabilities, thresholds.clarify)
+        if any(_human_only(decisions.topics, "", s) for s in suggestions):
+            suggestions, decision = [], Decision.HUMAN_ONLY_TOPIC
+        else:
+            decision = Decision.CLARIFY
     else:
         decision = Decision.LOW_CONFIDENCE
     if decision in FAILURES and streak + 1 >= settings.ANSWER_FAILURE_STREAK:
-        decision = Decision.FAILURE_STREAK
+        decision, suggestions = Decision.FAILURE_STREAK, []
 
     answered = decision == Decision.ANSWERED
     query = _log(
@@ -238,50 +309,66 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         product_version=question.product_version,
         session_id=question.session_id,
         decision=decision,
-        confidence=retrieval.confidence,
+        confidence=confidence,
         article_id=best["article_pk"] if answered else None,
         version_number=best["version"] if answered else None,
         top_candidate_id=best["article_pk"] if best else None,
+        suggested_articles=[s["article_pk"] for s in suggestions],
         cached=hit,
         api_key=api_key,
         latency_ms=round((time.perf_counter() - started) * 1000, 3),
     )
 
+    if answered:
+        outcome = Outcome.ANSWER
+    elif decision == Decision.CLARIFY:
+        outcome = Outcome.CLARIFY
+    else:
+        outcome = Outcome.HANDOFF
     return AnswerResult(
         query_id=str(query.pk),
-        handoff=not answered,
-        handoff_reason=None if answered else str(decision),
-        confidence=retrieval.confidence,
-        answer={
-            "article_id": best["article_id"],
-            "version": best["version"],
-            "question": best["question"],
-            "text": best["text"],
-        }
-        if answered
-        else None,
+        decision=outcome,
+        handoff=outcome == Outcome.HANDOFF,
+        handoff_reason=str(decision) if outcome == Outcome.HANDOFF else None,
+        confidence=confidence,
+        answer=_answer_of(best) if answered else None,
+        suggestions=[{"article_id": s["article_id"], "question": s["question"]} for s in suggestions],
         candidates=[
-            {"article_id": c["article_id"], "question": c["question"], "score": c["score"]}
-            for c in retrieval.candidates
+            {"article_id": c["article_id"], "question": c["question"], "score": round(p, 4)}
+            for c, p in zip(candidates[: question.top_k], probabilities, strict=False)
         ],
     )
 
 
-FAILURES = (Decision.LOW_CONFIDENCE, Decision.NO_MATCH)
+def _answer_of(candidate: dict) -> dict:
+    return {
+        "article_id": candidate["article_id"],
+        "version": candidate["version"],
+        "question": candidate["question"],
+        "text": candidate["text"],
+    }
+
+
+# An unresolved clarify counts as a failure until the customer chooses: a bot that keeps offering lists
+# nobody picks from must hand off after three, like one that keeps saying it does not know.
+FAILURES = (Decision.LOW_CONFIDENCE, Decision.NO_MATCH, Decision.CLARIFY)
 
 
 def failure_streak(session_id: str) -> int:
-    """Failed answers in a row at the end of the session: handoffs for low confidence or no match, and
-    answers the bot reported unhelpful. Once handed off for the streak, the session stays with humans."""
+    """Failed answers in a row at the end of the session: handoffs for low confidence or no match,
+    suggestion lists the customer did not pick from (or answered "none of these"), and answers the bot
+    reported unhelpful. Once handed off for the streak, the session stays with humans."""
     recent = (
         AnswerQuery.objects.filter(session_id=session_id)
         .order_by("-created_at")
-        .values_list("decision", "helpful")[: settings.ANSWER_FAILURE_STREAK]
+        .values_list("decision", "helpful", "chosen_article_id")[: settings.ANSWER_FAILURE_STREAK]
     )
     streak = 0
-    for decision, helpful in recent:
+    for decision, helpful, chosen in recent:
         if decision == Decision.FAILURE_STREAK:
             return settings.ANSWER_FAILURE_STREAK
+        if decision == Decision.CLARIFY and chosen is not None and helpful is not False:
+            break  # the customer found their question in the list: a success
         if decision in FAILURES or helpful is False:
             streak += 1
         else:
@@ -315,3 +402,73 @@ def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") ->
     )
     query.refresh_from_db()
     return query
+
+
+def _published_answer(*, article_pk: int, channel: str) -> dict:
+    """The article's version bots may see now, with the channel's own answer when it has one."""
+    now = timezone.now()
+    version = (
+        ArticleVersion.objects.filter(article_id=article_pk, status=VersionStatus.PUBLISHED)
+        .filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+        )
+        .select_related("article")
+        .first()
+    )
+    if version is None:
+        raise Conflict(_("That article is no longer published."))
+    text = (
+        ChannelAnswer.objects.filter(version=version, channel=channel).values_list("answer", flat=True).first()
+        if channel
+        else None
+    )
+    return {
+        "article_id": version.article.external_id,
+        "version": version.number,
+        "question": version.standard_question,
+        "text": text or version.answer,
+    }
+
+
+@dataclass
+class ChoiceResult:
+    query_id: str
+    answer: dict | None
+    handoff: bool
+
+
+def suggestion_choose(*, query_id: uuid.UUID, article_id: str | None, api_key=None) -> ChoiceResult:
+    """The customer picked one of the suggested questions (``article_id``), or none of them (``None``).
+
+    A choice is a labelled example for the next refit; "none of these" is a knowledge gap and a failure
+    for the session's streak. Choosing the same again is harmless; changing a recorded choice is refused.
+    """
+    with transaction.atomic():
+        query = (
+            AnswerQuery.objects.select_for_update()
+            .filter(pk=query_id)
+            .filter(Q(api_key__isnull=True) | Q(api_key=api_key) if api_key is not None else Q())
+            .first()
+        )
+        if query is None:
+            raise NotFound(_("No such answer."))
+        if query.decision != Decision.CLARIFY:
+            raise Conflict(_("This question was not answered with suggestions."))
+        chosen_pk = None
+        if article_id is not None:
+            suggested = dict(Article.objects.filter(pk__in=query.suggested_articles).values_list("external_id", "pk"))
+            if article_id not in suggested:
+                raise ValidationFailed(
+                    _("That article was not among the suggestions."),
+                    field_errors={"article_id": [_("Choose one of the suggested articles, or null for none.")]},
+                )
+            chosen_pk = suggested[article_id]
+        if query.chosen_at is not None:
+            if query.chosen_article_id != chosen_pk:
+                raise Conflict(_("A different choice was already recorded for this question."))
+        else:
+            AnswerQuery.objects.filter(pk=query.pk).update(chosen_article_id=chosen_pk, chosen_at=timezone.now())
+    if chosen_pk is None:
+        streak = failure_streak(query.session_id) if query.session_id else 0
+        return ChoiceResult(str(query.pk), None, handoff=streak >= settings.ANSWER_FAILURE_STREAK)
+    return ChoiceResult(str(query.pk), _published_answer(article_pk=chosen_pk, channel=query.channel), handoff=False)
