@@ -124,3 +124,16 @@ def published_script(
     )
     workflow.version_submit(version=version, by=None)
     return workflow.version_publish(version=version, by=None)
+
+
+def answer_policy(*, answer: float | None = None, clarify: float | None = None, target: float = 0.97, product=None):
+    """Decide by explicit thresholds (every channel of ``product``, or of every product), seen at once."""
+    from apps.answers.models import AnswerPolicy
+    from apps.answers.services.vocabulary import vocabulary_changed
+
+    AnswerPolicy.objects.update_or_create(
+        product=product,
+        channel="",
+        defaults={"answer_threshold": answer, "clarify_threshold": clarify, "target_precision": target},
+    )
+    vocabulary_changed()

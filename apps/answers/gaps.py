@@ -1,7 +1,8 @@
 """Knowledge gaps: questions bots could not answer well, grouped so editors can close them.
 
-A gap is a handed-off question (low confidence or no match) or an answer marked unhelpful, not yet
-resolved. Similar questions are grouped greedily by the overlap of their lexical tokens.
+A gap is a handed-off question (low confidence or no match), a suggestion list the customer answered
+with "none of these", or an answer marked unhelpful, not yet resolved. Similar questions are grouped
+greedily by the overlap of their lexical tokens.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ class GapGroup:
 
 def open_gap_queries() -> QuerySet[AnswerQuery]:
     return AnswerQuery.objects.filter(gap_resolved_at__isnull=True).filter(
-        Q(decision__in=[Decision.LOW_CONFIDENCE, Decision.NO_MATCH]) | Q(helpful=False)
+        Q(decision__in=[Decision.LOW_CONFIDENCE, Decision.NO_MATCH])
+        | Q(helpful=False)
+        | Q(decision=Decision.CLARIFY, chosen_at__isnull=False, chosen_article__isnull=True)
     )
 
 
@@ -72,13 +75,19 @@ def gap_groups(*, limit: int = 100) -> list[GapGroup]:
                 query_ids=[str(m.pk) for m in members],
                 best_guess=guesses.most_common(1)[0][0] if guesses else None,
                 product=products.most_common(1)[0][0] if products else None,
-                reasons=Counter(
-                    _("Unhelpful") if m.helpful is False else Decision(m.decision).label for m in members
-                ).most_common(),
+                reasons=Counter(_gap_reason(m) for m in members).most_common(),
             )
         )
     result.sort(key=lambda g: g.count, reverse=True)
     return result[:limit]
+
+
+def _gap_reason(query: AnswerQuery) -> str:
+    if query.helpful is False:
+        return str(_("Unhelpful"))
+    if query.decision == Decision.CLARIFY:
+        return str(_("None of the suggestions"))
+    return str(Decision(query.decision).label)
 
 
 def _group(key: str) -> GapGroup:

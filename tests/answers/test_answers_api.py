@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.answers.models import AnswerQuery, AnswerThreshold, HumanOnlyTopic
+from apps.answers.models import AnswerQuery, HumanOnlyTopic
 from apps.answers.services.index import index_everything
 from apps.knowledge.models import ArticleVersion
 from apps.knowledge.services import workflow
-from tests.factories import ProductFactory, article_content, draft_article, published_article
+from tests.factories import ProductFactory, answer_policy, article_content, draft_article, published_article
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def bot(api_key_client):
 
 
 def test_a_clear_question_gets_the_published_answer_for_its_channel(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.3
+    answer_policy(answer=0.3)
     response = ask(bot, question="退款多久才能到帐啊", channel="wechat", product="mall-app")
     assert response.status_code == 200
     body = response.json()
@@ -80,7 +80,7 @@ def test_a_clear_question_gets_the_published_answer_for_its_channel(bot, knowled
 
 
 def test_traditional_chinese_and_full_width_input_are_understood(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.3
+    answer_policy(answer=0.3)
     body = ask(bot, question="發票怎麼開？ＡＰＰ裡找不到").json()
     assert body["candidates"][0]["article_id"] == "mall-invoice-001"
 
@@ -96,46 +96,45 @@ def test_synonyms_from_the_admin_expand_questions(bot, knowledge):
     assert body["candidates"][0]["article_id"] == "mall-size-001"
 
 
-def test_below_the_threshold_it_hands_off_but_still_lists_candidates(bot, knowledge, mall):
-    AnswerThreshold.objects.create(product=mall, channel="", threshold=0.999)
-    from apps.answers.services.vocabulary import vocabulary_changed
-
-    vocabulary_changed()
+def test_below_both_thresholds_it_hands_off_but_still_lists_candidates(bot, knowledge, mall):
+    answer_policy(answer=1.0, clarify=1.0, product=mall)
     body = ask(bot, question="我的退款大概几天能回到卡里呢", product="mall-app").json()
-    assert body["confidence"] < 0.999
     assert body["handoff"] is True and body["handoff_reason"] == "low_confidence"
     assert body["answer"] is None
     assert body["candidates"][0]["article_id"] == "mall-refund-001"
 
 
-def test_the_most_specific_threshold_applies(mall):
-    from apps.answers.services.answering import threshold_for
+def test_the_most_specific_policy_applies(mall):
+    from apps.answers.models import AnswerPolicy
+    from apps.answers.services.answering import decision_settings
 
-    thresholds = {(None, ""): 0.8, (None, "wechat"): 0.7, (mall.pk, ""): 0.6, (mall.pk, "wechat"): 0.5}
-    assert threshold_for(thresholds, mall.pk, "wechat") == 0.5
-    assert threshold_for(thresholds, mall.pk, "app") == 0.6
-    assert threshold_for(thresholds, None, "wechat") == 0.7
-    assert threshold_for(thresholds, None, "phone") == 0.8
+    for product, channel, answer in [(None, "", 0.8), (None, "wechat", 0.7), (mall, "", 0.6), (mall, "wechat", 0.5)]:
+        AnswerPolicy.objects.create(product=product, channel=channel, answer_threshold=answer, clarify_threshold=0.1)
+    decisions = decision_settings(1, 1)
+    assert decisions.thresholds(mall.pk, "wechat").answer == 0.5
+    assert decisions.thresholds(mall.pk, "app").answer == 0.6
+    assert decisions.thresholds(None, "wechat").answer == 0.7
+    assert decisions.thresholds(None, "phone").answer == 0.8
 
 
 def test_human_only_topics_are_always_handed_off(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     assert HumanOnlyTopic.objects.filter(name="资金安全").exists()  # created by migration
     body = ask(bot, question="我的退款被盗刷了怎么办").json()
     assert (body["handoff"], body["handoff_reason"], body["answer"]) == (True, "human_only_topic", None)
 
 
 def test_three_failures_in_a_session_hand_off_for_good(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.999
+    answer_policy(answer=1.0, clarify=1.0)
     reasons = [ask(bot, question="退款多久到账", session_id="s-1").json()["handoff_reason"] for _ in range(3)]
     assert reasons == ["low_confidence", "low_confidence", "failure_streak"]
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     assert ask(bot, question="退款多久到账", session_id="s-1").json()["handoff_reason"] == "failure_streak"
     assert ask(bot, question="退款多久到账", session_id="s-2").json()["handoff"] is False
 
 
 def test_negative_feedback_counts_toward_the_streak(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     for _ in range(3):
         query_id = ask(bot, question="退款多久到账", session_id="s-9").json()["query_id"]
         assert (
@@ -154,14 +153,14 @@ def test_nothing_indexed_means_no_match(bot, mall):
 
 
 def test_drafts_never_reach_bots(bot, mall, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     draft_article(product=mall, external_id="secret-draft", standard_question="退款多久能到账？")
     index_all()
     assert ask(bot, question="退款多久能到账？").json()["handoff_reason"] == "no_match"
 
 
 def test_content_outside_its_validity_window_or_version_range_is_not_returned(bot, mall, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     published_article(
         product=mall,
         external_id="expired",
@@ -182,7 +181,7 @@ def test_content_outside_its_validity_window_or_version_range_is_not_returned(bo
 
 
 def test_unpublishing_is_seen_immediately_despite_the_cache(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     assert ask(bot, question="怎么开发票").json()["answer"]["article_id"] == "mall-invoice-001"
     workflow.item_archive(item=knowledge["invoice"].article, by=None)
     body = ask(bot, question="怎么开发票").json()
@@ -191,7 +190,7 @@ def test_unpublishing_is_seen_immediately_despite_the_cache(bot, knowledge, sett
 
 
 def test_a_new_version_is_answered_once_indexed(bot, knowledge, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     article = knowledge["refund"].article
     new = workflow.version_create(
         item=article, base_number=1, by=None, content=article_content(answer="5.3.0 起当天到账。", channel_answers={})

@@ -4,12 +4,12 @@ import pytest
 
 from apps.answers.models import QuestionEntry
 from tests.conftest import wait_for
-from tests.factories import ProductFactory, published_article
+from tests.factories import ProductFactory, answer_policy, published_article
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_published_article_is_indexed_by_the_worker_and_answered(celery_worker, api_key_client, settings):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     mall = ProductFactory(slug="mall-app")
     version = published_article(
         product=mall,

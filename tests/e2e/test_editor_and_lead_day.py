@@ -18,7 +18,7 @@ from apps.knowledge.models import StaleFlag
 from apps.knowledge.services.imports import SPREADSHEET_COLUMNS
 from tests.conftest import wait_for
 from tests.e2e.conftest import shot
-from tests.factories import FeatureFactory, ProductFactory, UserFactory, published_article
+from tests.factories import FeatureFactory, ProductFactory, UserFactory, answer_policy, published_article
 from tests.qa.helpers import DAY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +48,7 @@ def ask(page, key: str, question: str) -> dict:
 def test_an_editor_imports_fixes_a_conflict_publishes_and_the_bot_answers_anew(
     page_as, celery_worker, tmp_path, settings
 ):
-    settings.ANSWER_DEFAULT_THRESHOLD = 0.0
+    answer_policy(answer=0.0)
     mall = ProductFactory(slug="mall-app", name="母婴商城 App")
     published_article(
         product=mall,

@@ -276,7 +276,8 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         if candidates
         else []
     )
-    confidence = round(probabilities[0], 4) if probabilities else 0.0
+    best_probability = probabilities[0] if probabilities else 0.0
+    confidence = round(best_probability, 4)
     thresholds = decisions.thresholds(product_pk, question.channel)
     best = candidates[0] if candidates else None
     streak = failure_streak(question.session_id) if question.session_id else 0
@@ -287,9 +288,9 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         decision = Decision.NO_MATCH
     elif _human_only(decisions.topics, normalized, best):
         decision = Decision.HUMAN_ONLY_TOPIC
-    elif confidence >= thresholds.answer:
+    elif best_probability >= thresholds.answer and best_probability > 0:
         decision = Decision.ANSWERED
-    elif confidence >= thresholds.clarify and len(candidates) >= MIN_SUGGESTIONS:
+    elif best_probability >= thresholds.clarify and len(candidates) >= MIN_SUGGESTIONS:
         suggestions = _suggestions(candidates, probabilities, thresholds.clarify)
         if any(_human_only(decisions.topics, "", s) for s in suggestions):
             suggestions, decision = [], Decision.HUMAN_ONLY_TOPIC
@@ -470,5 +471,6 @@ def suggestion_choose(*, query_id: uuid.UUID, article_id: str | None, api_key=No
             AnswerQuery.objects.filter(pk=query.pk).update(chosen_article_id=chosen_pk, chosen_at=timezone.now())
     if chosen_pk is None:
         streak = failure_streak(query.session_id) if query.session_id else 0
-        return ChoiceResult(str(query.pk), None, handoff=streak >= settings.ANSWER_FAILURE_STREAK)
+        # The customer is left with nothing: one more failure would hand off anyway, so hand off now.
+        return ChoiceResult(str(query.pk), None, handoff=streak + 1 >= settings.ANSWER_FAILURE_STREAK)
     return ChoiceResult(str(query.pk), _published_answer(article_pk=chosen_pk, channel=query.channel), handoff=False)
