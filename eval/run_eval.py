@@ -1,20 +1,28 @@
-"""`make eval`: retrieval quality on eval/questions.jsonl for lexical-only, semantic-only and hybrid.
+"""`make eval`: retrieval and bot decisions on eval/questions.jsonl, reported on the held-out split.
 
 The demo articles are loaded into a dedicated database (``kbportal_eval``) and indexed exactly as in
-production. For each mode a confidence model is fitted on the dev split (logistic regression on the
-retrieval features), a threshold is chosen on dev (the lowest that hands off ≥ 95 % of out-of-scope
-questions), and everything is reported on the held-out split.
+production. Ranking is compared for lexical-only, semantic-only and hybrid retrieval. Decisions (answer,
+clarify, hand off) are then measured exactly as the service makes them, with no label of this file used
+to fit anything:
+
+- **refit**: the automatic refit on the demo knowledge base (its own similar questions, articles left
+  out, built-in chit-chat), at the default target precision (97 %); per product where a product has
+  enough similar questions of its own (``MIN_PRODUCT_QUESTIONS``), else one fit for the knowledge base;
+- **built-in**: the model shipped in the package (``apps/answers/data/confidence_model.json``);
+- **transfer**: for each product, the verifier fitted only on the *other* product's examples, then the
+  automatic refit's thresholds on the evaluated knowledge base (no hand tuning).
+
+Out-of-scope questions are reported per group (the file alternates them): uncovered service questions,
+chit-chat and near misses.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
+import time
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -30,15 +38,13 @@ from django.db import connection  # noqa: E402
 
 from apps.answers.embedding import get_embedder  # noqa: E402
 from apps.answers.retrieval import retrieve  # noqa: E402
-from apps.answers.services.answering import confidence_features  # noqa: E402
 from apps.answers.services.index import index_everything  # noqa: E402
 from apps.answers.services.vocabulary import current_vocabulary, vocabulary_changed  # noqa: E402
 from apps.answers.text import normalize  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
+from apps.knowledge.models import Article  # noqa: E402
 
-CALIBRATION_FEATURES = ["similarity", "margin", "lexical", "focus"]
 MODES = {"lexical": (True, False), "semantic": (False, True), "hybrid": (True, True)}
-OOS_HANDOFF_TARGET = 0.95
 
 
 def prepare() -> None:
@@ -57,51 +63,75 @@ def prepare() -> None:
     vocabulary_changed()  # the vocabulary's domain words come from the index
 
 
-def features(mode: str, candidates) -> list[float]:
+OOS_GROUPS = ("uncovered service", "chit-chat", "near miss")  # the file's out-of-scope lines alternate
+
+
+def decide(model, thresholds, candidates) -> tuple[str, bool, bool]:
+    """(decision, first is the expected article's pk?, ...) as the service decides (see answering.py)."""
+    from apps.answers.services.answering import MIN_SUGGESTIONS
+    from apps.answers.verifier import candidate_features
+
     if not candidates:
-        return [0.0] * len(CALIBRATION_FEATURES)
-    if mode == "hybrid":  # exactly what the service computes
-        values = confidence_features(candidates)
-        return [values[name] for name in CALIBRATION_FEATURES]
-    best = candidates[0]
-    if mode == "lexical":
-        lexical = min(best.lex_score or 0.0, 1.0)
-        others = [min(c.lex_score or 0.0, 1.0) for c in candidates[1:]]
-        return [lexical, lexical - max(others, default=0.0), 0.0, 0.0]
-    similarity = best.question_similarity or 0.0
-    others = [c.question_similarity for c in candidates[1:] if c.question_similarity is not None]
-    return [similarity, similarity - max(others, default=similarity - 0.05), 0.0, 0.0]
+        return "handoff", [], 0.0
+    p = model.probabilities(candidate_features(candidates))
+    if p[0] >= thresholds.answer and p[0] > 0:
+        return "answer", [c.article_pk for c in candidates], float(p[0])
+    if p[0] >= thresholds.clarify and len(candidates) >= MIN_SUGGESTIONS:
+        return "clarify", [c.article_pk for c in candidates], float(p[0])
+    return "handoff", [], float(p[0])
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 20000) -> np.ndarray:
-    """Plain gradient descent on standardised features; returns weights in raw feature units (bias first)."""
-    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = (x - mean) / std
-    w = np.zeros(z.shape[1] + 1)
-    design = np.hstack([np.ones((len(z), 1)), z])
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-design @ w))
-        grad = design.T @ (p - y) / len(y) + l2 * np.r_[0, w[1:]]
-        w -= 0.5 * grad
-    raw = w[1:] / std
-    return np.r_[w[0] - (raw * mean).sum(), raw]
+def measure(rows, model_for, thresholds_for_product) -> dict:
+    from apps.answers.services.calibration import SUGGESTIONS
+
+    out = {"in": [], **{g: [] for g in OOS_GROUPS}}
+    for row in rows:
+        decision, ranked, _p = decide(
+            model_for(row["product_pk"]), thresholds_for_product(row["product_pk"]), row["candidates"]
+        )
+        first_right = bool(ranked) and row["expected_pk"] is not None and ranked[0] == row["expected_pk"]
+        suggested = decision == "clarify" and row["expected_pk"] in ranked[:SUGGESTIONS]
+        out["in" if row["expected_pk"] else row["group"]].append((decision, first_right, suggested))
+    ins = out["in"]
+    result = {
+        "answered_right": sum(d == "answer" and r for d, r, _s in ins) / len(ins),
+        "answered_wrong": sum(d == "answer" and not r for d, r, _s in ins) / len(ins),
+        "right_or_suggested": sum((d == "answer" and r) or s for d, r, s in ins) / len(ins),
+        "clarified_in_scope": sum(d == "clarify" for d, _r, _s in ins) / len(ins),
+    }
+    for group in OOS_GROUPS:
+        decisions = [d for d, _r, _s in out[group]]
+        for d in ("handoff", "clarify", "answer"):
+            result[f"{group}: {d}"] = decisions.count(d) / len(decisions)
+    return result
 
 
 def main() -> None:
+    from apps.answers.services import calibration
+    from apps.answers.services.examples import collect_examples
+    from apps.answers.verifier import builtin_fit
+
     prepare()
     questions = [json.loads(line) for line in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if line]
+    oos_seen = 0
+    for q in questions:
+        if not q["expected"]:
+            q["group"] = OOS_GROUPS[oos_seen % 3]
+            oos_seen += 1
     products = dict(Product.objects.values_list("slug", "pk"))
+    articles = dict(Article.objects.values_list("external_id", "pk"))
     vocabulary = current_vocabulary()
     normalized = [vocabulary.question(normalize(q["question"])) for q in questions]
     embeddings = get_embedder().queries(normalized)
 
-    results: dict[str, list[dict]] = {mode: [] for mode in MODES}
+    rows: dict[str, list[dict]] = {mode: [] for mode in MODES}
     for q, text, embedding in zip(questions, normalized, embeddings, strict=True):
-        tokens = vocabulary.tokens(text)
+        words, tokens = vocabulary.analyse(text)
         for mode, (lexical, semantic) in MODES.items():
             candidates = retrieve(
                 embedding=embedding,
                 tokens=tokens,
+                words=words,
                 product_pk=products.get(q["product"]),
                 product_version_key=None,
                 channel="",
@@ -109,79 +139,80 @@ def main() -> None:
                 use_lexical=lexical,
                 use_semantic=semantic,
             )
-            ranked = [c.article_id for c in candidates]
-            results[mode].append({**q, "ranked": ranked, "x": features(mode, candidates)})
-
-    report = {}
-    print(
-        f"{'mode':<9} {'top-1':>7} {'top-3':>7} {'answered correctly':>19} {'wrong answers':>14} "
-        f"{'out-of-scope handed off':>24} {'threshold':>10}"
-    )
-    for mode, rows in results.items():
-        dev = [r for r in rows if r["split"] == "dev"]
-        held = [r for r in rows if r["split"] == "heldout"]
-
-        def correct(r) -> float:
-            return 1.0 if r["expected"] and r["ranked"][:1] == [r["expected"]] else 0.0
-
-        x_dev = np.array([r["x"] for r in dev])
-        y_dev = np.array([correct(r) for r in dev])
-        weights = fit_logistic(x_dev, y_dev)
-
-        def confidence(r, weights=weights) -> float:
-            return 1 / (1 + math.exp(-(weights[0] + np.dot(weights[1:], r["x"]))))
-
-        oos_dev = sorted(confidence(r) for r in dev if not r["expected"])
-        # Lowest threshold that hands off the target share of dev out-of-scope questions.
-        threshold = oos_dev[min(len(oos_dev) - 1, math.ceil(OOS_HANDOFF_TARGET * len(oos_dev)) - 1)] + 1e-6
-        in_held = [r for r in held if r["expected"]]
-        oos_held = [r for r in held if not r["expected"]]
-        top1 = sum(correct(r) for r in in_held) / len(in_held)
-        top3 = sum(1 for r in in_held if r["expected"] in r["ranked"][:3]) / len(in_held)
-        answered_right = sum(1 for r in in_held if confidence(r) >= threshold and correct(r)) / len(in_held)
-        answered_wrong = sum(1 for r in in_held if confidence(r) >= threshold and not correct(r)) / len(in_held)
-        handed_off = sum(1 for r in oos_held if confidence(r) < threshold) / len(oos_held)
-        by_kind = {}
-        for kind in sorted({r["kind"] for r in in_held}):
-            subset = [r for r in in_held if r["kind"] == kind]
-            by_kind[kind] = sum(correct(r) for r in subset) / len(subset)
-        curve = []
-        for t in (0.3, 0.5, 0.7, 0.8, 0.9, threshold):
-            curve.append(
-                (
-                    t,
-                    sum(1 for r in in_held if confidence(r) >= t and correct(r)) / len(in_held),
-                    sum(1 for r in in_held if confidence(r) >= t and not correct(r)) / len(in_held),
-                    sum(1 for r in oos_held if confidence(r) < t) / len(oos_held),
-                )
+            rows[mode].append(
+                {
+                    **q,
+                    "product_pk": products.get(q["product"]),
+                    "expected_pk": articles.get(q["expected"]) if q["expected"] else None,
+                    "ranked": [c.article_id for c in candidates],
+                    "candidates": candidates,
+                }
             )
-        report[mode] = {
-            "curve": curve,
-            "top1": top1,
-            "top3": top3,
-            "answered_correctly": answered_right,
-            "answered_wrongly": answered_wrong,
-            "oos_handed_off": handed_off,
-            "threshold": threshold,
-            "weights": weights.tolist(),
-            "top1_by_kind": by_kind,
-            "n_in": len(in_held),
-            "n_oos": len(oos_held),
+
+    report: dict = {"ranking": {}, "decisions": {}}
+    print("== ranking (held-out, in-scope) ==")
+    print(f"{'mode':<9} {'top-1':>7} {'top-3':>7}   top-1 by kind")
+    for mode, mode_rows in rows.items():
+        held = [r for r in mode_rows if r["split"] == "heldout" and r["expected"]]
+        top1 = sum(r["ranked"][:1] == [r["expected"]] for r in held) / len(held)
+        top3 = sum(r["expected"] in r["ranked"][:3] for r in held) / len(held)
+        kinds = {
+            k: sum(r["ranked"][:1] == [r["expected"]] for r in held if r["kind"] == k)
+            / sum(1 for r in held if r["kind"] == k)
+            for k in sorted({r["kind"] for r in held})
         }
-        print(
-            f"{mode:<9} {top1:7.1%} {top3:7.1%} {answered_right:19.1%} {answered_wrong:14.1%} "
-            f"{handed_off:24.1%} {threshold:10.3f}"
+        report["ranking"][mode] = {"top1": top1, "top3": top3, "top1_by_kind": kinds}
+        print(f"{mode:<9} {top1:7.1%} {top3:7.1%}   " + ", ".join(f"{k} {v:.0%}" for k, v in kinds.items()))
+
+    held = [r for r in rows["hybrid"] if r["split"] == "heldout"]
+    target = calibration.DEFAULT_TARGET_PRECISION
+
+    def thresholds(fit):
+        return calibration.thresholds_for(
+            fit.curve, fit.clarify_threshold, target=target, answer_override=None, clarify_override=None
         )
-    print(f"(held-out: {report['hybrid']['n_in']} in-scope, {report['hybrid']['n_oos']} out-of-scope questions)")
+
+    started = time.perf_counter()
+    examples = collect_examples(product_pks=list(products.values()))
+    collected = time.perf_counter() - started
+    whole = calibration.fit_examples(examples)
+    per_product = {
+        pk: calibration.fit_examples([e for e in examples if e.product_pk == pk]) for pk in products.values()
+    }
+    transfer = {}
+    for pk in products.values():
+        elsewhere = calibration.fit_examples([e for e in examples if e.product_pk != pk]).model
+        transfer[pk] = calibration.fit_examples([e for e in examples if e.product_pk == pk], model=elsewhere)
+    model, curve, clarify = builtin_fit()
+    builtin = calibration.Fit(model, curve, clarify, 0, 0, 0, 0)
     print(
-        "hybrid trade-off on held-out (threshold: answered correctly / answered wrongly / out-of-scope handed off): "
-        + "; ".join(f"{t:.2f}: {a:.0%} / {w:.0%} / {h:.0%}" for t, a, w, h in report["hybrid"]["curve"])
+        f"refit: {len(examples)} questions from the knowledge base itself collected in {collected:.0f} s; "
+        f"whole-KB fit expects {whole.expected[0]:.1%} precision answering {whole.expected[1]:.1%} directly"
     )
-    print("hybrid top-1 by kind: " + ", ".join(f"{k} {v:.0%}" for k, v in report["hybrid"]["top1_by_kind"].items()))
-    names = ["bias", *CALIBRATION_FEATURES]
+    modes = {
+        "refit": (lambda pk: per_product[pk].model, lambda pk: thresholds(per_product[pk])),
+        "built-in": (lambda pk: builtin.model, lambda pk: thresholds(builtin)),
+        "transfer": (lambda pk: transfer[pk].model, lambda pk: thresholds(transfer[pk])),
+    }
     print(
-        "hybrid calibration (paste into apps/answers/services/answering.py CALIBRATION): "
-        + json.dumps({n: round(w, 3) for n, w in zip(names, report["hybrid"]["weights"], strict=True)})
+        f"\n== decisions (held-out: {sum(1 for r in held if r['expected'])} in-scope, "
+        f"{sum(1 for r in held if not r['expected'])} out-of-scope; target precision {target:.0%}) =="
+    )
+    measures = {name: measure(held, *fns) for name, fns in modes.items()}
+    names = list(next(iter(measures.values())))
+    print(f"{'':<40}" + "".join(f"{name:>17}" for name in modes))
+    for key in names:
+        print(f"{key:<40}" + "".join(f"{measures[name][key]:17.1%}" for name in modes))
+    report["decisions"] = measures
+    report["thresholds"] = {
+        name: {slug: vars(fns[1](pk)) for slug, pk in products.items()} for name, fns in modes.items()
+    }
+    print(
+        "thresholds (answer / suggest): "
+        + "; ".join(
+            f"{name}: " + ", ".join(f"{slug} {t['answer']:.3f}/{t['clarify']:.3f}" for slug, t in per.items())
+            for name, per in report["thresholds"].items()
+        )
     )
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)

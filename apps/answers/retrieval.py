@@ -47,7 +47,8 @@ WITH left_out AS (
     -- a sliver of the index would match thousands of entries, and the semantic branch covers it anyway.
     SELECT string_agg(quote_literal(token), ' | ')::tsquery AS q
     FROM (SELECT token FROM query_tokens, total
-          WHERE query_tokens.entries <= GREATEST(%(lex_min_cap)s, total.entries * %(lex_share)s)
+          WHERE query_tokens.entries > 0
+            AND query_tokens.entries <= GREATEST(%(lex_min_cap)s, total.entries * %(lex_share)s)
           ORDER BY idf DESC LIMIT %(lex_tokens)s) rare
 ), sem AS (
     SELECT e.version_id, 1 - (e.embedding <=> %(vec)s::vector) AS similarity

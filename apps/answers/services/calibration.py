@@ -37,7 +37,7 @@ DEFAULT_TARGET_PRECISION = 0.97
 # cover and chit-chat. Their shares weight the examples, so precision is estimated on a realistic mix.
 UNCOVERED_SHARE = 0.15
 CHITCHAT_SHARE = 0.05
-MIN_PRODUCT_QUESTIONS = 300  # similar questions a product needs for a fit of its own
+MIN_PRODUCT_QUESTIONS = 1000  # similar questions a product needs for a fit of its own (fewer: pooled is better)
 CURVE_POINTS = 400
 SUGGESTIONS = 3  # suggestion lists hold the first three candidates (two at least, five at most in the API)
 
