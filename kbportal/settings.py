@@ -195,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "answers.index_published",
         "schedule": 300.0,  # a safety net: publishing enqueues indexing right away
     },
+    "answers.refit_confidence": {
+        "task": "answers.refit_confidence",
+        # New outcomes (choices, feedback) and refits a broker outage dropped; a no-op when nothing changed.
+        "schedule": crontab(minute=40),
+    },
     "qa.score_unscored": {
         "task": "qa.score_unscored",
         "schedule": crontab(minute="*/10"),  # conversations whose scoring task was lost; idempotent

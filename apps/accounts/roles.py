@@ -32,7 +32,8 @@ _KNOWLEDGE_READ = [
     "answers.view_synonym",
     "answers.view_term",
     "answers.view_humanonlytopic",
-    "answers.view_answerthreshold",
+    "answers.view_answerpolicy",
+    "answers.view_confidencefit",
 ]
 _KNOWLEDGE_WRITE = [
     "knowledge.add_category",
@@ -63,9 +64,9 @@ _KNOWLEDGE_APPROVE = [
     "catalog.change_release",
     "answers.add_humanonlytopic",
     "answers.change_humanonlytopic",
-    "answers.add_answerthreshold",
-    "answers.change_answerthreshold",
-    "answers.delete_answerthreshold",
+    "answers.add_answerpolicy",
+    "answers.change_answerpolicy",
+    "answers.delete_answerpolicy",
 ]
 
 _CONVERSATIONS_READ = [

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.answers.gaps import gap_add_as_similar, gap_create_draft, gap_groups
-from apps.answers.models import AnswerPolicy, AnswerQuery, HumanOnlyTopic, Synonym, Term
+from apps.answers.models import AnswerPolicy, AnswerQuery, ConfidenceFit, HumanOnlyTopic, Synonym, Term
 from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 from apps.catalog.models import Product
 from apps.core.errors import DomainError
@@ -89,8 +89,67 @@ class TermAdmin(_ConfigAdmin):
 
 @admin.register(AnswerPolicy)
 class AnswerPolicyAdmin(_ConfigAdmin):
-    list_display = ["product", "channel", "target_precision", "answer_threshold", "clarify_threshold"]
+    """Editors set the precision they want from direct answers; the thresholds follow from the latest fit."""
+
+    list_display = ["product", "channel", "target_precision", "answer_threshold", "clarify_threshold", "in_force"]
     list_filter = ["product", "channel"]
+    fieldsets = [
+        (None, {"fields": ["product", "channel", "target_precision"]}),
+        (gettext_lazy("Explicit thresholds (optional)"), {"fields": ["answer_threshold", "clarify_threshold"]}),
+    ]
+
+    @admin.display(description=gettext_lazy("thresholds in force (answer / suggest)"))
+    def in_force(self, obj: AnswerPolicy) -> str:
+        from apps.answers.services.answering import thresholds_in_force
+
+        thresholds = thresholds_in_force(product_pk=obj.product_id, channel=obj.channel)
+        return f"{thresholds.answer:.3f} / {thresholds.clarify:.3f}"
+
+
+@admin.register(ConfidenceFit)
+class ConfidenceFitAdmin(admin.ModelAdmin):
+    """Each refit of bot decisions: when, on how many pairs, and the precision it expects (read-only)."""
+
+    list_display = [
+        "created_at",
+        "product",
+        "examples",
+        "pairs",
+        "positives",
+        "outcomes",
+        "expected_precision_shown",
+        "expected_answer_rate_shown",
+        "clarify_threshold",
+        "seconds",
+    ]
+    list_filter = ["product"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ConfidenceFit._meta.fields]
+    actions = ["refit_now"]
+
+    @admin.display(description=gettext_lazy("expected precision"), ordering="expected_precision")
+    def expected_precision_shown(self, obj: ConfidenceFit) -> str:
+        return f"{obj.expected_precision:.1%}"
+
+    @admin.display(description=gettext_lazy("expected answered directly"), ordering="expected_answer_rate")
+    def expected_answer_rate_shown(self, obj: ConfidenceFit) -> str:
+        return f"{obj.expected_answer_rate:.1%}"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_refit_permission(self, request) -> bool:
+        return request.user.has_perm("answers.change_answerpolicy")  # who may set targets may refit
+
+    @admin.action(description=gettext_lazy("Refit now (in the background)"), permissions=["refit"])
+    def refit_now(self, request, queryset) -> None:
+        from apps.answers.tasks import refit_confidence_task
+
+        refit_confidence_task.delay(force=True)
+        messages.success(request, _("A refit was queued; it appears here when it has finished."))
 
 
 @admin.register(AnswerQuery)

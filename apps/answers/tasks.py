@@ -49,10 +49,10 @@ def refresh_vocabulary_task() -> int:
     retry_backoff=True,
     max_retries=5,
 )
-def refit_confidence_task(self, retry_if_busy: bool = True) -> int:
+def refit_confidence_task(self, retry_if_busy: bool = True, force: bool = False) -> int:
     """Refit bot decisions after publishes. Debounced by its countdown (see ``refit_soon``); a refit over
     unchanged content does nothing, and one that finds another running tries once more later."""
-    fits = confidence_refit()
+    fits = confidence_refit(force=force)
     if fits is None and retry_if_busy:
         refit_confidence_task.apply_async(
             kwargs={"retry_if_busy": False}, countdown=settings.ANSWER_REFIT_DELAY_SECONDS

@@ -203,6 +203,13 @@ def _cache_key(normalized: str, question: Question) -> str:
     return "answers:retrieval:" + hashlib.sha1(raw.encode()).hexdigest()
 
 
+def thresholds_in_force(*, product_pk: int | None, channel: str) -> Thresholds:
+    """The thresholds a question for this product and channel meets now (for the admin)."""
+    return decision_settings(generation(VOCABULARY_GENERATION_KEY), generation(CALIBRATION_GENERATION_KEY)).thresholds(
+        product_pk, channel
+    )
+
+
 def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
     vocabulary = current_vocabulary(vocabulary_generation)
     text = vocabulary.question(normalized)
