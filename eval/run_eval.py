@@ -176,9 +176,12 @@ def main() -> None:
     examples = collect_examples(product_pks=list(products.values()))
     collected = time.perf_counter() - started
     whole = calibration.fit_examples(examples)
-    per_product = {
-        pk: calibration.fit_examples([e for e in examples if e.product_pk == pk]) for pk in products.values()
-    }
+    # As the service does: a product gets its own fit only with enough similar questions of its own.
+    per_product = {}
+    for pk in products.values():
+        subset = [e for e in examples if e.product_pk == pk]
+        enough = sum(e.kind == "similar" for e in subset) >= calibration.MIN_PRODUCT_QUESTIONS
+        per_product[pk] = calibration.fit_examples(subset) if enough else whole
     transfer = {}
     for pk in products.values():
         elsewhere = calibration.fit_examples([e for e in examples if e.product_pk != pk]).model
