@@ -138,9 +138,14 @@ _settings_lock = threading.Lock()
 
 
 def _latest_fits() -> dict[int | None, _FitInUse]:
+    """The latest refit's fits: its whole-KB fit and the product fits written with it (a product that no
+    longer has enough data of its own falls back to the whole-KB fit, not to an old fit of its own)."""
     fits: dict[int | None, _FitInUse] = {}
-    for fit in ConfidenceFit.objects.order_by("product_id", "-created_at").distinct("product_id"):
-        fits[fit.product_id] = _FitInUse(ConfidenceModel.from_dict(fit.model), fit.curve, fit.clarify_threshold)
+    latest = ConfidenceFit.objects.filter(product__isnull=True).order_by("-created_at").first()
+    if latest is not None:
+        same_refit = ConfidenceFit.objects.filter(fingerprint=latest.fingerprint, created_at=latest.created_at)
+        for fit in same_refit:
+            fits[fit.product_id] = _FitInUse(ConfidenceModel.from_dict(fit.model), fit.curve, fit.clarify_threshold)
     if None not in fits:  # before the first refit: the model shipped with the portal
         model, curve, clarify = builtin_fit()
         fits[None] = _FitInUse(model, curve, clarify)

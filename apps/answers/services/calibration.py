@@ -23,6 +23,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from apps.answers.models import AnswerQuery, ConfidenceFit
 from apps.answers.services.examples import Example, Kind, collect_examples
@@ -233,12 +234,13 @@ def confidence_refit(*, force: bool = False) -> list[ConfidenceFit] | None:
         for product in products:
             if counts.get(product, 0) >= MIN_PRODUCT_QUESTIONS:
                 scopes.append((product, [e for e in examples if e.product_pk == product]))
-        fits = []
+        fits, fitted_at = [], timezone.now()  # one time for the whole refit: its fits are used together
         for product, subset in scopes:
             fit = fit_examples(subset)
             precision, answer_rate = fit.expected
             fits.append(
                 ConfidenceFit(
+                    created_at=fitted_at,
                     product_id=product,
                     fingerprint=fingerprint,
                     examples=fit.examples,
