@@ -125,7 +125,7 @@ class ConfidenceFitAdmin(admin.ModelAdmin):
     list_filter = ["product"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ConfidenceFit._meta.fields]
-    actions = ["refit_now"]
+    change_list_template = "admin/answers/confidencefit_change_list.html"
 
     @admin.display(description=gettext_lazy("expected precision"), ordering="expected_precision")
     def expected_precision_shown(self, obj: ConfidenceFit) -> str:
@@ -144,12 +144,26 @@ class ConfidenceFitAdmin(admin.ModelAdmin):
     def has_refit_permission(self, request) -> bool:
         return request.user.has_perm("answers.change_answerpolicy")  # who may set targets may refit
 
-    @admin.action(description=gettext_lazy("Refit now (in the background)"), permissions=["refit"])
-    def refit_now(self, request, queryset) -> None:
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(
+            request, {**(extra_context or {}), "can_refit": self.has_refit_permission(request)}
+        )
+
+    def get_urls(self):
+        return [
+            path("refit/", self.admin_site.admin_view(self.refit_view), name="answers_confidencefit_refit"),
+            *super().get_urls(),
+        ]
+
+    def refit_view(self, request: HttpRequest) -> HttpResponse:
+        """A button, not a list action: it must work before the first fit exists."""
+        if request.method != "POST" or not self.has_refit_permission(request):
+            raise PermissionDenied
         from apps.answers.tasks import refit_confidence_task
 
         refit_confidence_task.delay(force=True)
         messages.success(request, _("A refit was queued; it appears here when it has finished."))
+        return HttpResponseRedirect(reverse("admin:answers_confidencefit_changelist"))
 
 
 @admin.register(AnswerQuery)

@@ -285,6 +285,7 @@ class AnswerQuery(models.Model):
             models.Index(
                 fields=["feedback_at"], name="answer_query_feedback_idx", condition=Q(feedback_at__isnull=False)
             ),
+            models.Index(fields=["chosen_at"], name="answer_query_chosen_idx", condition=Q(chosen_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

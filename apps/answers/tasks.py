@@ -25,8 +25,8 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
     If another worker holds the index lock, try once more a little later (that worker may have read
     the pending versions before this task's publish committed), then stop: no task loops on the lock.
     """
-    indexed, more, busy = index_published()
-    if indexed and not more:
+    indexed, more, busy, removed = index_published()
+    if (indexed or removed) and not more:
         refit_soon()  # what bots may see changed: thresholds follow the new content
     if busy:
         if retry_if_busy:
@@ -38,7 +38,9 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
 
 @shared_task(name="answers.refresh_vocabulary", acks_late=True)
 def refresh_vocabulary_task() -> int:
-    return refresh_vocabulary()
+    changed = refresh_vocabulary()
+    refit_soon()  # tokens (and maybe embeddings) changed: the verifier's features with them
+    return changed
 
 
 @shared_task(
@@ -52,10 +54,11 @@ def refresh_vocabulary_task() -> int:
 def refit_confidence_task(self, retry_if_busy: bool = True, force: bool = False) -> int:
     """Refit bot decisions after publishes. Debounced by its countdown (see ``refit_soon``); a refit over
     unchanged content does nothing, and one that finds another running tries once more later."""
+    cache.delete(REFIT_SCHEDULED_KEY)  # a publish from now on needs a refit after this one
     fits = confidence_refit(force=force)
     if fits is None and retry_if_busy:
         refit_confidence_task.apply_async(
-            kwargs={"retry_if_busy": False}, countdown=settings.ANSWER_REFIT_DELAY_SECONDS
+            kwargs={"retry_if_busy": False, "force": force}, countdown=settings.ANSWER_REFIT_DELAY_SECONDS
         )
     return len(fits or [])
 

@@ -440,3 +440,19 @@ def test_the_worker_refits_after_indexing_and_the_job_queued_twice_fits_once(cel
 
     assert sorted(result.get(timeout=90) for result in results) == [0, 1]
     assert ConfidenceFit.objects.filter(product=None, fingerprint=content_fingerprint()).count() == 1
+
+
+def test_an_approver_can_ask_for_a_refit_before_any_fit_exists_and_an_editor_cannot(client):
+    from tests.factories import approver, editor
+
+    client.force_login(approver())
+    page = client.get("/admin/answers/confidencefit/")
+    assert page.status_code == 200 and "/admin/answers/confidencefit/refit/" in page.content.decode()
+    response = client.post("/admin/answers/confidencefit/refit/", follow=True)
+    assert response.redirect_chain[-1][0] == "/admin/answers/confidencefit/"
+    assert "A refit was queued" in response.content.decode()
+
+    client.force_login(editor())
+    page = client.get("/admin/answers/confidencefit/")
+    assert page.status_code == 200 and "/admin/answers/confidencefit/refit/" not in page.content.decode()
+    assert client.post("/admin/answers/confidencefit/refit/").status_code == 403

@@ -241,6 +241,7 @@ def reranker(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Reranker)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.RERANK_URL = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    settings.RERANK_TIMEOUT_MS = 10_000  # a loaded CI machine must not turn this test into the fallback one
 
     def switch_on() -> None:
         settings.RERANK_BACKEND = "http"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.answers.models import AnswerQuery, ConfidenceFit
@@ -99,8 +99,9 @@ def precision_curve(
 def answer_threshold(curve: list[list[float]], target: float) -> float:
     """The lowest confidence above which direct answers keep at least the target precision.
 
-    Walking down from the most confident, the first few answers are noisy; the threshold is the last
-    point before precision falls below the target for good (1.0, no direct answers, if it never reaches it).
+    Walking down from the most confident: the first 2 % of questions are too few to judge, so a dip there
+    does not stop the walk; after that, the first point below the target does. 1.0 (no direct answers)
+    if the target is never reached.
     """
     threshold = 1.0
     for confidence, precision, _share in curve:
@@ -186,17 +187,24 @@ def fit_examples(examples: list[Example], *, model: ConfidenceModel | None = Non
 
 
 def content_fingerprint() -> str:
-    """What a fit depends on: the indexed versions and the labelled outcomes so far."""
+    """What a fit depends on: the indexed versions, the vocabulary that tokenises them (synonyms, terms),
+    and the labelled outcomes so far."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT md5(COALESCE(string_agg(version_id::text, ',' ORDER BY version_id), '')) "
             "FROM (SELECT DISTINCT version_id FROM answers_questionentry) v"
         )
         (versions,) = cursor.fetchone()
-    labelled = AnswerQuery.objects.filter(Q(chosen_at__isnull=False) | Q(feedback_at__isnull=False)).aggregate(
-        chosen=Max("chosen_at"), feedback=Max("feedback_at")
-    )
-    raw = f"{versions}|{labelled['chosen']}|{labelled['feedback']}|{settings.ANSWER_SUGGESTION_HIT_RATE}"
+        cursor.execute(
+            "SELECT md5(COALESCE((SELECT string_agg(canonical || '=' || array_to_string(variants, ','), ';' "
+            "ORDER BY canonical) FROM answers_synonym), '') || '|' || "
+            "COALESCE((SELECT string_agg(text, ';' ORDER BY text) FROM answers_term), ''))"
+        )
+        (vocabulary,) = cursor.fetchone()
+    # Two maxima, each served by its own partial index (an OR of both would scan the whole log).
+    chosen = AnswerQuery.objects.filter(chosen_at__isnull=False).aggregate(at=Max("chosen_at"))["at"]
+    feedback = AnswerQuery.objects.filter(feedback_at__isnull=False).aggregate(at=Max("feedback_at"))["at"]
+    raw = f"{versions}|{vocabulary}|{chosen}|{feedback}|{settings.ANSWER_SUGGESTION_HIT_RATE}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ workers never index the same version twice, and the task re-enqueues itself whil
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -46,17 +47,21 @@ def refresh_token_stats() -> None:
         )
 
 
-def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
-    """Index up to ``batch_size`` unindexed published versions.
+class IndexRun(NamedTuple):
+    indexed: int  # versions indexed
+    more: bool  # unindexed versions remain
+    busy: bool  # another worker holds the index lock: nothing was done
+    removed: int = 0  # entries of versions no longer published, removed
 
-    Returns (indexed, more_remain, busy): ``busy`` when another worker holds the index lock.
-    """
+
+def index_published(*, batch_size: int = 256) -> IndexRun:
+    """Index up to ``batch_size`` unindexed published versions, and drop entries of unpublished ones."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK})")
             if not cursor.fetchone()[0]:
-                return 0, False, True
-        remove_unpublished_entries()
+                return IndexRun(0, False, True)
+        removed = remove_unpublished_entries()
         pending = (
             ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED)
             .exclude(Exists(QuestionEntry.objects.filter(version=OuterRef("pk"))))
@@ -68,7 +73,9 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
         more = len(versions) > batch_size
         versions = versions[:batch_size]
         if not versions:
-            return 0, False, False
+            if removed:
+                refresh_token_stats()
+            return IndexRun(0, False, False, removed)
         rows = [
             (version, text, "standard" if i == 0 else "similar")
             for version in versions
@@ -101,15 +108,15 @@ def index_published(*, batch_size: int = 256) -> tuple[int, bool, bool]:
         )
         refresh_token_stats()
         transaction.on_commit(index_words_refreshed)
-        return len(versions), more, False
+        return IndexRun(len(versions), more, False, removed)
 
 
 def index_everything() -> int:
     """Index all pending versions now, in this process (commands, evaluation, tests)."""
     total, more = 0, True
     while more:
-        indexed, more, _busy = index_published(batch_size=512)
-        total += indexed
+        run = index_published(batch_size=512)
+        total, more = total + run.indexed, run.more
     return total
 
 
