@@ -117,27 +117,33 @@ WITH left_out AS (
     FROM entries e
     WHERE NOT e.is_answer AND e.version_id IN (SELECT version_id FROM fused)
     ORDER BY e.version_id, e.similarity DESC
+), found AS (
+    -- The question's tokens each candidate article mentions anywhere (its questions or its answer): one
+    -- pass over the candidates' entries, hashed against the question's few tokens.
+    SELECT DISTINCT e.version_id, t.token
+    FROM entries e CROSS JOIN LATERAL unnest(e.lexemes) AS t(token)
+    WHERE e.version_id IN (SELECT version_id FROM fused) AND t.token IN (SELECT token FROM query_tokens)
 ), covered AS (
-    -- Over all the article's entries (questions and answer): which of the customer's tokens it never
-    -- mentions. A rare unmentioned word (转送 in 积分能转送吗) is a concept the article does not cover.
+    -- Which of the customer's tokens the article never mentions. A rare unmentioned word (转送 in
+    -- 积分能转送吗) is a concept the article does not cover.
     SELECT f.version_id,
-           (COALESCE(sum(q.idf) FILTER (WHERE found.yes), 0) / NULLIF(sum(q.idf), 0))::float8 AS article_lexical,
-           COALESCE(max(q.idf) FILTER (WHERE NOT found.yes), 0)::float8 AS missing_idf,
-           count(*) FILTER (WHERE NOT found.yes) AS missing_tokens
+           (COALESCE(sum(q.idf) FILTER (WHERE fd.token IS NOT NULL), 0) / NULLIF(sum(q.idf), 0))::float8
+               AS article_lexical,
+           COALESCE(max(q.idf) FILTER (WHERE fd.token IS NULL), 0)::float8 AS missing_idf,
+           count(*) FILTER (WHERE fd.token IS NULL) AS missing_tokens
     FROM fused f CROSS JOIN query_tokens q
-    CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entries e
-                                       WHERE e.version_id = f.version_id AND q.token = ANY(e.lexemes)) AS yes) found
+    LEFT JOIN found fd ON fd.version_id = f.version_id AND fd.token = q.token
     GROUP BY f.version_id
 ), words_covered AS (
     -- A word the knowledge base knows (other articles use it) but this article never mentions is a
     -- concept the article does not cover: 转送 in 积分能转送给别人吗 against the article on points.
     SELECT f.version_id,
-           (COALESCE(sum(w.idf) FILTER (WHERE found.yes), 0) / NULLIF(sum(w.idf), 0))::float8 AS word_coverage,
-           COALESCE(max(w.idf) FILTER (WHERE NOT found.yes AND w.entries > 0), 0)::float8 AS missing_known_idf,
-           count(*) FILTER (WHERE NOT found.yes AND w.entries > 0) AS missing_known
+           (COALESCE(sum(w.idf) FILTER (WHERE fd.token IS NOT NULL), 0) / NULLIF(sum(w.idf), 0))::float8
+               AS word_coverage,
+           COALESCE(max(w.idf) FILTER (WHERE fd.token IS NULL AND w.entries > 0), 0)::float8 AS missing_known_idf,
+           count(*) FILTER (WHERE fd.token IS NULL AND w.entries > 0) AS missing_known
     FROM fused f CROSS JOIN query_words w
-    CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM entries e
-                                       WHERE e.version_id = f.version_id AND w.word = ANY(e.lexemes)) AS yes) found
+    LEFT JOIN found fd ON fd.version_id = f.version_id AND fd.token = w.word
     GROUP BY f.version_id
 ), reverse AS (
     SELECT c.version_id,
