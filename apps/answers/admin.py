@@ -100,7 +100,7 @@ class AnswerPolicyAdmin(_ConfigAdmin):
 
     @admin.display(description=gettext_lazy("thresholds in force (answer / suggest)"))
     def in_force(self, obj: AnswerPolicy) -> str:
-        from apps.answers.services.answering import thresholds_in_force
+        from apps.answers.services.decisions import thresholds_in_force
 
         thresholds = thresholds_in_force(product_pk=obj.product_id, channel=obj.channel)
         return f"{thresholds.answer:.3f} / {thresholds.clarify:.3f}"

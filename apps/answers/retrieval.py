@@ -84,10 +84,18 @@ WITH left_out AS (
       AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL
            OR v.max_product_version_key >= %(pv)s::integer[])
 ), entries AS (
-    SELECT e.version_id, e.is_answer, e.lexemes, (1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity
+    SELECT e.id, e.version_id, e.is_answer, e.lexemes, (1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity
     FROM answers_questionentry e
     WHERE e.version_id IN (SELECT id FROM eligible)
       AND (%(exclude_entry)s::bigint IS NULL OR e.id <> %(exclude_entry)s)
+), matches AS (
+    -- Which of the question's tokens each entry contains: one pass over the entries' tokens, hashed
+    -- against the question's few (each entry's tokens are distinct).
+    SELECT e.id, e.version_id, t.token
+    FROM entries e CROSS JOIN LATERAL unnest(e.lexemes) AS t(token)
+    WHERE t.token IN (SELECT token FROM query_tokens)
+), entry_lexical AS (
+    SELECT m.id, sum(q.idf) AS idf FROM matches m JOIN query_tokens q ON q.token = m.token GROUP BY m.id
 ), scored AS (
     -- Every candidate from either branch gets both scores, over all its entries. Semantic: a soft
     -- maximum over the article's questions (several close paraphrases beat one), plus the answer
@@ -97,9 +105,8 @@ WITH left_out AS (
            COALESCE(max(e.similarity) FILTER (WHERE e.is_answer), 0) AS answer_similarity,
            (%(tau)s * ln(sum(exp((GREATEST(e.similarity, 0.5) - 1) / %(tau)s)) FILTER (WHERE NOT e.is_answer))
                + 1)::float8 AS soft_similarity,
-           max((SELECT COALESCE(sum(q.idf), 0) FROM query_tokens q WHERE q.token = ANY(e.lexemes))
-               / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
-    FROM entries e
+           max(COALESCE(el.idf, 0) / NULLIF((SELECT sum(idf) FROM query_tokens), 0))::float8 AS lexical
+    FROM entries e LEFT JOIN entry_lexical el ON el.id = e.id
     GROUP BY e.version_id
 ), fused AS (
     SELECT s.*, COALESCE(s.lexical, 0) AS lexical_share,
@@ -118,11 +125,8 @@ WITH left_out AS (
     WHERE NOT e.is_answer AND e.version_id IN (SELECT version_id FROM fused)
     ORDER BY e.version_id, e.similarity DESC
 ), found AS (
-    -- The question's tokens each candidate article mentions anywhere (its questions or its answer): one
-    -- pass over the candidates' entries, hashed against the question's few tokens.
-    SELECT DISTINCT e.version_id, t.token
-    FROM entries e CROSS JOIN LATERAL unnest(e.lexemes) AS t(token)
-    WHERE e.version_id IN (SELECT version_id FROM fused) AND t.token IN (SELECT token FROM query_tokens)
+    -- The question's tokens each candidate article mentions anywhere (its questions or its answer).
+    SELECT DISTINCT m.version_id, m.token FROM matches m WHERE m.version_id IN (SELECT version_id FROM fused)
 ), covered AS (
     -- Which of the customer's tokens the article never mentions. A rare unmentioned word (转送 in
     -- 积分能转送吗) is a concept the article does not cover.

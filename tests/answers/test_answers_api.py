@@ -106,7 +106,7 @@ def test_below_both_thresholds_it_hands_off_but_still_lists_candidates(bot, know
 
 def test_the_most_specific_policy_applies(mall):
     from apps.answers.models import AnswerPolicy
-    from apps.answers.services.answering import decision_settings
+    from apps.answers.services.decisions import decision_settings
 
     for product, channel, answer in [(None, "", 0.8), (None, "wechat", 0.7), (mall, "", 0.6), (mall, "wechat", 0.5)]:
         AnswerPolicy.objects.create(product=product, channel=channel, answer_threshold=answer, clarify_threshold=0.1)

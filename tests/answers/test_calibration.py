@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from apps.answers.models import AnswerPolicy, ConfidenceFit, QuestionEntry
 from apps.answers.services import calibration
-from apps.answers.services.answering import decision_settings
 from apps.answers.services.calibration import (
     CALIBRATION_GENERATION_KEY,
     DEFAULT_TARGET_PRECISION,
@@ -23,6 +22,7 @@ from apps.answers.services.calibration import (
     content_fingerprint,
     thresholds_for,
 )
+from apps.answers.services.decisions import decision_settings
 from apps.answers.services.index import index_everything
 from apps.answers.services.vocabulary import vocabulary_changed, vocabulary_generation
 from apps.answers.tasks import refit_confidence_task

@@ -15,8 +15,8 @@ from apps.answers.services.answering import (
     Question,
     answer_question,
     feedback_record,
-    suggestion_choose,
 )
+from apps.answers.services.choices import suggestion_choose
 from apps.core.api.fields import (
     StrictBooleanField,
     StrictCharField,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -17,29 +16,24 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models import Q, sql
+from django.db import connection
+from django.db.models import sql
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.answers.embedding import query_batcher
-from apps.answers.models import AnswerPolicy, AnswerQuery, ConfidenceFit, Decision, HumanOnlyTopic
+from apps.answers.models import AnswerQuery, Decision
 from apps.answers.rerank import rerank_scores
 from apps.answers.retrieval import Candidate, retrieve
-from apps.answers.services.calibration import (
-    CALIBRATION_GENERATION_KEY,
-    DEFAULT_TARGET_PRECISION,
-    Thresholds,
-    thresholds_for,
-)
+from apps.answers.services.calibration import CALIBRATION_GENERATION_KEY
+from apps.answers.services.decisions import decision_settings
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_vocabulary
 from apps.answers.text import normalize
-from apps.answers.verifier import ConfidenceModel, builtin_fit, candidate_features
+from apps.answers.verifier import candidate_features
 from apps.catalog.models import Product
-from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.generations import generation
 from apps.core.versions import version_key
-from apps.knowledge.models import Article, ArticleVersion, ChannelAnswer, VersionStatus
 from apps.knowledge.services.publication import GENERATION_KEY
 
 MAX_QUESTION_LENGTH = 500
@@ -85,98 +79,6 @@ def ranked(question: str, candidates: list[Candidate]) -> list[Candidate]:
     return [candidates[i] for i in order]
 
 
-# --- settings editors change rarely: compiled per process, refreshed with their generations -------------
-
-
-@dataclass(frozen=True)
-class _Topic:
-    topic: HumanOnlyTopic
-    keywords: tuple[str, ...]  # normalised once, not per request
-
-
-@dataclass(frozen=True)
-class _FitInUse:
-    model: ConfidenceModel
-    curve: list
-    clarify: float
-
-
-@dataclass
-class DecisionSettings:
-    policies: dict[tuple[int | None, str], AnswerPolicy]
-    topics: list[_Topic]
-    fits: dict[int | None, _FitInUse]  # per product, and None: the whole knowledge base
-    _thresholds: dict[tuple[int | None, str], Thresholds] = field(default_factory=dict)
-
-    def fit_for(self, product_pk: int | None) -> _FitInUse:
-        return self.fits.get(product_pk) or self.fits[None]
-
-    def thresholds(self, product_pk: int | None, channel: str) -> Thresholds:
-        key = (product_pk, channel)
-        if key not in self._thresholds:
-            policy = next(
-                (
-                    self.policies[k]
-                    for k in ((product_pk, channel), (product_pk, ""), (None, channel), (None, ""))
-                    if k in self.policies
-                ),
-                None,
-            )
-            fit = self.fit_for(product_pk)
-            self._thresholds[key] = thresholds_for(
-                fit.curve,
-                fit.clarify,
-                target=policy.target_precision if policy else DEFAULT_TARGET_PRECISION,
-                answer_override=policy.answer_threshold if policy else None,
-                clarify_override=policy.clarify_threshold if policy else None,
-            )
-        return self._thresholds[key]
-
-
-_settings_state: dict[str, object] = {"generation": None}
-_settings_lock = threading.Lock()
-
-
-def _latest_fits() -> dict[int | None, _FitInUse]:
-    """The latest refit's fits: its whole-KB fit and the product fits written with it (a product that no
-    longer has enough data of its own falls back to the whole-KB fit, not to an old fit of its own)."""
-    fits: dict[int | None, _FitInUse] = {}
-    latest = ConfidenceFit.objects.filter(product__isnull=True).order_by("-created_at").first()
-    if latest is not None:
-        same_refit = ConfidenceFit.objects.filter(fingerprint=latest.fingerprint, created_at=latest.created_at)
-        for fit in same_refit:
-            fits[fit.product_id] = _FitInUse(ConfidenceModel.from_dict(fit.model), fit.curve, fit.clarify_threshold)
-    if None not in fits:  # before the first refit: the model shipped with the portal
-        model, curve, clarify = builtin_fit()
-        fits[None] = _FitInUse(model, curve, clarify)
-    return fits
-
-
-def decision_settings(vocabulary_generation: int, calibration_generation: int) -> DecisionSettings:
-    key = (vocabulary_generation, calibration_generation)
-    if _settings_state["generation"] != key:
-        with _settings_lock:
-            if _settings_state["generation"] != key:
-                _settings_state["settings"] = DecisionSettings(
-                    policies={(p.product_id, p.channel): p for p in AnswerPolicy.objects.all()},
-                    topics=[
-                        _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
-                        for topic in HumanOnlyTopic.objects.filter(is_active=True)
-                    ],
-                    fits=_latest_fits(),
-                )
-                _settings_state["generation"] = key
-    return _settings_state["settings"]  # type: ignore[return-value]
-
-
-def _human_only(topics: list[_Topic], normalized: str, best: dict | None) -> HumanOnlyTopic | None:
-    tags = set(best["tags"]) if best else set()
-    for entry in topics:
-        if entry.topic.name in tags or any(k in normalized for k in entry.keywords):
-            return entry.topic
-    return None
-
-
 # --- the request ---------------------------------------------------------------------------------------
 
 
@@ -206,13 +108,6 @@ def _cache_key(normalized: str, question: Question) -> str:
         [normalized, question.channel, question.product, question.product_version, question.top_k], ensure_ascii=False
     )
     return "answers:retrieval:" + hashlib.sha1(raw.encode()).hexdigest()
-
-
-def thresholds_in_force(*, product_pk: int | None, channel: str) -> Thresholds:
-    """The thresholds a question for this product and channel meets now (for the admin)."""
-    return decision_settings(generation(VOCABULARY_GENERATION_KEY), generation(CALIBRATION_GENERATION_KEY)).thresholds(
-        product_pk, channel
-    )
 
 
 def _retrieve(normalized: str, question: Question, product: Product | None, vocabulary_generation: int) -> Retrieval:
@@ -298,13 +193,13 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
         decision = Decision.FAILURE_STREAK
     elif best is None:
         decision = Decision.NO_MATCH
-    elif _human_only(decisions.topics, normalized, best):
+    elif decisions.human_only(normalized, best):
         decision = Decision.HUMAN_ONLY_TOPIC
     elif best_probability >= thresholds.answer and best_probability > 0:
         decision = Decision.ANSWERED
     elif best_probability >= thresholds.clarify and len(candidates) >= MIN_SUGGESTIONS:
         suggestions = _suggestions(candidates, probabilities, thresholds.clarify)
-        if any(_human_only(decisions.topics, "", s) for s in suggestions):
+        if any(decisions.human_only("", s) for s in suggestions):
             suggestions, decision = [], Decision.HUMAN_ONLY_TOPIC
         else:
             decision = Decision.CLARIFY
@@ -415,74 +310,3 @@ def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") ->
     )
     query.refresh_from_db()
     return query
-
-
-def _published_answer(*, article_pk: int, channel: str) -> dict:
-    """The article's version bots may see now, with the channel's own answer when it has one."""
-    now = timezone.now()
-    version = (
-        ArticleVersion.objects.filter(article_id=article_pk, status=VersionStatus.PUBLISHED)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now)
-        )
-        .select_related("article")
-        .first()
-    )
-    if version is None:
-        raise Conflict(_("That article is no longer published."))
-    text = (
-        ChannelAnswer.objects.filter(version=version, channel=channel).values_list("answer", flat=True).first()
-        if channel
-        else None
-    )
-    return {
-        "article_id": version.article.external_id,
-        "version": version.number,
-        "question": version.standard_question,
-        "text": text or version.answer,
-    }
-
-
-@dataclass
-class ChoiceResult:
-    query_id: str
-    answer: dict | None
-    handoff: bool
-
-
-def suggestion_choose(*, query_id: uuid.UUID, article_id: str | None, api_key=None) -> ChoiceResult:
-    """The customer picked one of the suggested questions (``article_id``), or none of them (``None``).
-
-    A choice is a labelled example for the next refit; "none of these" is a knowledge gap and a failure
-    for the session's streak. Choosing the same again is harmless; changing a recorded choice is refused.
-    """
-    with transaction.atomic():
-        query = (
-            AnswerQuery.objects.select_for_update()
-            .filter(pk=query_id)
-            .filter(Q(api_key__isnull=True) | Q(api_key=api_key) if api_key is not None else Q())
-            .first()
-        )
-        if query is None:
-            raise NotFound(_("No such answer."))
-        if query.decision != Decision.CLARIFY:
-            raise Conflict(_("This question was not answered with suggestions."))
-        chosen_pk = None
-        if article_id is not None:
-            suggested = dict(Article.objects.filter(pk__in=query.suggested_articles).values_list("external_id", "pk"))
-            if article_id not in suggested:
-                raise ValidationFailed(
-                    _("That article was not among the suggestions."),
-                    field_errors={"article_id": [_("Choose one of the suggested articles, or null for none.")]},
-                )
-            chosen_pk = suggested[article_id]
-        if query.chosen_at is not None:
-            if query.chosen_article_id != chosen_pk:
-                raise Conflict(_("A different choice was already recorded for this question."))
-        else:
-            AnswerQuery.objects.filter(pk=query.pk).update(chosen_article_id=chosen_pk, chosen_at=timezone.now())
-    if chosen_pk is None:
-        streak = failure_streak(query.session_id) if query.session_id else 0
-        # The customer is left with nothing: one more failure would hand off anyway, so hand off now.
-        return ChoiceResult(str(query.pk), None, handoff=streak + 1 >= settings.ANSWER_FAILURE_STREAK)
-    return ChoiceResult(str(query.pk), _published_answer(article_pk=chosen_pk, channel=query.channel), handoff=False)
