@@ -253,11 +253,14 @@ def reranker(settings):
 
 
 def test_a_configured_reranker_reorders_the_candidates(bot, knowledge, reranker):
+    from django.core.cache import cache
+
     answer_policy(answer=1.0, clarify=0.0)
     plain = [c["article_id"] for c in ask(bot, question="退款多久到账", top_k=5)["candidates"]]
     reranker()
-    reranked = [c["article_id"] for c in ask(bot, question="退款多久到账呢", top_k=5)["candidates"]]
-    assert len(plain) == 3 and reranked == plain[::-1]  # the stand-in prefers the last document it is sent
+    cache.clear()  # the same question again, retrieved anew rather than from the answer cache
+    reranked = [c["article_id"] for c in ask(bot, question="退款多久到账", top_k=5)["candidates"]]
+    assert len(plain) >= 2 and reranked == plain[::-1]  # the stand-in prefers the last document it is sent
 
 
 def test_a_dead_reranker_falls_back_to_the_built_in_ranking(bot, knowledge, settings, caplog):
