@@ -142,3 +142,14 @@ def test_people_without_a_qa_role_cannot_use_the_workspace(client):
     assert client.get("/qa/").status_code == 403
     client.logout()
     assert client.get("/qa/").status_code == 302  # to the login page
+
+
+def test_the_review_page_shows_durations_readably_and_a_dash_when_unknown(client):
+    from apps.conversations.models import Conversation
+
+    [task], _agent, reviewer, _version = setup_tasks(1)
+    Conversation.objects.filter(pk=task.conversation_id).update(first_response_seconds=17.4, handle_seconds=None)
+    client.force_login(reviewer)
+    page = client.get(f"/qa/tasks/{task.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "17 秒" in page or "17 s" in page
+    assert "— s" not in page and "— 秒" not in page

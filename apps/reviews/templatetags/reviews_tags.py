@@ -1,4 +1,4 @@
-"""Labels for codes the workspace shows: risks and message roles, in the reader's language."""
+"""Labels for codes the workspace shows (risks, message roles) and durations, in the reader's language."""
 
 from __future__ import annotations
 
@@ -26,3 +26,18 @@ def risk_label(code: str) -> str:
 @register.filter
 def role_label(code: str) -> str:
     return ROLES.get(code, code)
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """17 s, 6 min 5 s, 2 h 3 min; "—" when unknown (never "— s")."""
+    if seconds is None:
+        return "—"
+    total = round(float(seconds))
+    if abs(total) < 60:
+        return _("%(s)s s") % {"s": total}
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return _("%(m)s min %(s)s s") % {"m": minutes, "s": secs}
+    hours, minutes = divmod(minutes, 60)
+    return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
