@@ -5,8 +5,8 @@ similar questions, next to, in the same run:
 - the floor: the raw retrieval SQL alone, run in-process with a precomputed embedding;
 - the embedder alone: multilingual-e5-small embedding the same questions (1 and 2 processes).
 
-The corpus's text is real Chinese; its 70,000 index vectors are random unit vectors written by SQL
-(embedding 70,000 passages on 2 cores would take ~20 minutes and does not change the cost of an HNSW
+The corpus's text is real Chinese; its index vectors (questions and answer passages) are random unit vectors written by SQL
+(embedding 80,000 passages on 2 cores would take ~20 minutes and does not change the cost of an HNSW
 search of that size). Every question sent is embedded for real by the server.
 """
 
@@ -39,7 +39,7 @@ def build_corpus() -> None:
 
     from django.db import connection
 
-    from apps.answers.services.index import refresh_token_stats
+    from apps.answers.services.index import entry_texts, refresh_token_stats
     from apps.answers.services.vocabulary import current_vocabulary
     from apps.answers.text import normalize
     from apps.knowledge.services.imports import import_articles, read_jsonl
@@ -67,25 +67,26 @@ def build_corpus() -> None:
         cursor.execute("TRUNCATE answers_questionentry")
         cursor.execute(
             "SELECT v.id, v.article_id, a.product_id, v.standard_question, "
-            "array_agg(s.text ORDER BY s.position) FROM knowledge_articleversion v "
+            "array_agg(s.text ORDER BY s.position), v.answer FROM knowledge_articleversion v "
             "JOIN knowledge_article a ON a.id = v.article_id JOIN knowledge_similarquestion s ON s.version_id = v.id "
-            "WHERE v.status = 'published' GROUP BY v.id, v.article_id, a.product_id, v.standard_question"
+            "WHERE v.status = 'published' GROUP BY v.id, v.article_id, a.product_id, v.standard_question, v.answer"
         )
         rows = cursor.fetchall()
         with cursor.cursor.copy(
             "COPY answers_questionentry (version_id, article_id, product_id, text, is_standard, is_answer, lexemes, "
             "embedded_text, embedding) FROM STDIN"
         ) as copy:
-            for version_id, article_id, product_id, standard, similar in rows:
-                for i, text in enumerate([standard, *similar]):
+            for version_id, article_id, product_id, standard, similar, answer in rows:
+                # The same entries production indexes: questions, the answer passage and its sentences.
+                for text, kind in entry_texts(standard_question=standard, similar_questions=similar, answer=answer):
                     copy.write_row(
                         (
                             version_id,
                             article_id,
                             product_id,
                             text,
-                            i == 0,
-                            False,
+                            kind == "standard",
+                            kind == "answer",
                             vocabulary.tokens(text) or ["∅"],
                             vocabulary.canonical(normalize(text)),
                             placeholder,
@@ -246,13 +247,14 @@ def main() -> None:
 
     if (
         os.environ.get("ANSWERS_REUSE_CORPUS")
-        and QuestionEntry.objects.count() == N * 6
+        and QuestionEntry.objects.filter(is_answer=True).count() >= N  # a corpus with answer passages
         and (ArticleVersion.objects.filter(status="published").count() == N)
     ):
         build_seconds = 0.0  # the corpus of a previous run, identical by construction
     else:
         reset_knowledge()
         build_seconds, _ = timed(build_corpus)
+    entries = QuestionEntry.objects.count()
     key = api_key_issue(name="bench", scopes=["answers"], rate_limit_per_minute=10**6).plaintext
     sample = questions(200, "e")
     embedder = embedder_alone(sample)
@@ -299,7 +301,8 @@ def main() -> None:
         server.wait(timeout=30)
 
     lines = [
-        f"corpus: {N} published articles x 5 similar questions ({N * 6} index entries), built in {build_seconds:.0f} s; "
+        f"corpus: {N} published articles x 5 similar questions + answer passages ({entries} index entries), "
+        f"built in {build_seconds:.0f} s; "
         f"{REQUESTS} requests per row; {server_conf['workers']} gunicorn workers x {server_conf['threads']} threads, "
         f"embedder {server_conf['embedding_threads']} thread(s) per worker",
         f"embedder alone:   p50 {embedder['p50']:6.1f} ms  p95 {embedder['p95']:6.1f}  p99 {embedder['p99']:6.1f}   "

@@ -23,7 +23,7 @@ from apps.answers.services.calibration import (
     thresholds_for,
 )
 from apps.answers.services.decisions import decision_settings
-from apps.answers.services.index import index_everything
+from apps.answers.services.index import entry_texts, index_everything
 from apps.answers.services.vocabulary import vocabulary_changed, vocabulary_generation
 from apps.answers.tasks import refit_confidence_task
 from apps.answers.verifier import builtin_fit
@@ -425,8 +425,18 @@ def wait_until_nothing_is_left_to_run() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_refits_after_indexing_and_the_job_queued_twice_fits_once(celery_worker, api_key_client):
-    publish_knowledge()
-    entries = len(MALL_FAQ | SCALE_FAQ) * (1 + 6 + 1)  # standard question, similar questions, the answer
+    published = publish_knowledge()
+    # Every version's questions, its answer as a passage and the answer's sentences.
+    entries = sum(
+        len(
+            entry_texts(
+                standard_question=v.standard_question,
+                similar_questions=[q.text for q in v.similar_questions.all()],
+                answer=v.answer,
+            )
+        )
+        for v in published["versions"].values()
+    )
     wait_for(lambda: QuestionEntry.objects.count() == entries, timeout=90)
     # Indexing finished, so the worker refits: bots follow the new content without anyone asking.
     wait_for(lambda: ConfidenceFit.objects.filter(product=None, fingerprint=content_fingerprint()).exists(), timeout=90)

@@ -20,7 +20,8 @@ def test_a_published_article_is_indexed_by_the_worker_and_answered(celery_worker
     )
 
     # The publish enqueued answers.index_published after commit; the worker embeds and indexes it.
-    wait_for(lambda: QuestionEntry.objects.filter(version=version).count() == 3, timeout=60)
+    # Its two questions, the answer as a passage, and the answer's one sentence.
+    wait_for(lambda: QuestionEntry.objects.filter(version=version).count() == 4, timeout=60)
 
     body = api_key_client("answers").post("/api/v1/answers/", {"question": "发票怎么开"}, format="json").json()
     assert body["answer"]["article_id"] == "mall-invoice-001"

@@ -27,6 +27,22 @@ def _plain(markdown: str) -> str:
     return re.sub(r"[*_`#>\[\]()!|-]+", " ", markdown)
 
 
+def entry_texts(*, standard_question: str, similar_questions: list[str], answer: str) -> list[tuple[str, str]]:
+    """What a version puts in the index, as (text, kind): its questions, and its answer as passages."""
+    rows = [(standard_question, "standard"), *((text, "similar") for text in similar_questions)]
+    # The answer itself is a passage too: customers often ask with the answer's words.
+    rows.append((f"{standard_question} {_plain(answer)}"[:300], "answer"))
+    # And each sentence of the answer on its own (with the question for its topic): whether the answer
+    # says anything about what was asked, not only whether it is about the same topic.
+    rows += [(f"{standard_question} {sentence}"[:300], "answer") for sentence in _sentences(answer)]
+    return rows
+
+
+def _sentences(markdown: str) -> list[str]:
+    parts = re.split(r"[。！？!?；;\n]+", _plain(markdown))
+    return [part.strip() for part in parts if len(part.strip()) >= 6][:8]
+
+
 def remove_unpublished_entries() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -77,13 +93,13 @@ def index_published(*, batch_size: int = 256) -> IndexRun:
                 refresh_token_stats()
             return IndexRun(0, False, False, removed)
         rows = [
-            (version, text, "standard" if i == 0 else "similar")
+            (version, text, kind)
             for version in versions
-            for i, text in enumerate([version.standard_question, *(q.text for q in version.similar_questions.all())])
-        ]
-        # The answer itself is a passage too: customers often ask with the answer's words.
-        rows += [
-            (version, f"{version.standard_question} {_plain(version.answer)}"[:300], "answer") for version in versions
+            for text, kind in entry_texts(
+                standard_question=version.standard_question,
+                similar_questions=[q.text for q in version.similar_questions.all()],
+                answer=version.answer,
+            )
         ]
         vocabulary = current_vocabulary()
         # Synonyms are folded before embedding too, on both sides: 尿不湿 and 纸尿裤 embed the same.
