@@ -6,3 +6,15 @@ class InsightsConfig(AppConfig):
     name = "apps.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from apps.core.navigation import register_link
+        from apps.insights.views import may_open_dashboard, may_open_knowledge_health
+
+        register_link(label=_("Service"), url_name="insights:dashboard", may_open=may_open_dashboard, order=60)
+        register_link(
+            label=_("Knowledge health"),
+            url_name="insights:knowledge",
+            may_open=may_open_knowledge_health,
+            order=70,
+        )

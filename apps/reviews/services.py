@@ -159,9 +159,13 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
         return review
     if data:
         _apply(review, _check(review, data))
-    missing = [c.title for c in review.version.criteria.all() if str(c.id) not in review.outcomes]
+    missing = [c for c in review.version.criteria.all() if str(c.id) not in review.outcomes]
     if missing:
-        raise ReviewError(_("Score every criterion first: %(c)s.") % {"c": "、".join(missing)}, {"outcomes": missing})
+        # One error per criterion, keyed like the other outcome errors: the page marks each one in place.
+        raise ReviewError(
+            _("Score every criterion first: %(c)s.") % {"c": "、".join(c.title for c in missing)},
+            {f"outcomes.{c.id}": [_("Score this criterion: pass, fail or N/A.")] for c in missing},
+        )
     _rescore(review)
     review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
     review.save()

@@ -66,3 +66,27 @@ def test_a_closed_tab_loses_nothing(page_as):
     again.goto(f"{again.base}/qa/tasks/{task.pk}/")
     expect(again.locator(f'input[name="c{manual.pk}"][value="pass"]')).to_be_checked()
     expect(again.locator(f'.criterion-note[data-criterion="{manual.pk}"]')).to_have_value("解释清楚")
+
+
+def test_submitting_with_a_criterion_unscored_shows_the_error_on_that_criterion(page_as):
+    [task], _agent, reviewer, version = setup_tasks(1)
+    page = page_as(reviewer)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{page.base}/qa/tasks/{task.pk}/")
+    manual = version.criteria.get(mode="manual")
+    box = page.locator(f'.criterion[data-criterion="{manual.pk}"]')
+
+    page.get_by_role("button", name="提交", exact=True).click()
+    # The unscored criterion is marked where it is, in view, with a message in the reader's language.
+    expect(box).to_have_class(re.compile(r"\binvalid\b"))
+    expect(box.locator(".criterion-error")).to_be_visible()
+    expect(box).to_be_in_viewport()
+    expect(page.locator("#errors")).to_contain_text(manual.title)
+    assert "outcomes" not in page.locator("#review").inner_text()
+    shot(page, "04-review-error-in-place")
+
+    box.get_by_label("通过", exact=True).check()
+    expect(box).not_to_have_class(re.compile(r"\binvalid\b"))
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.wait_for_url(re.compile(r"/qa/$"))  # back to the queue
+    assert Review.objects.get(task=task).status == Review.Status.SUBMITTED

@@ -73,10 +73,40 @@
     scoreBox.classList.toggle("zero", !!body.fatal);
   }
 
+  function clearErrors() {
+    errors.textContent = "";
+    for (const box of document.querySelectorAll(".criterion.invalid")) {
+      box.classList.remove("invalid");
+      box.removeAttribute("aria-invalid");
+      box.querySelector(".criterion-error")?.remove();
+    }
+  }
+
+  // Errors about a criterion ("outcomes.<id>") are shown on that criterion, which is scrolled to and
+  // focused; only what belongs to no criterion goes to the line under the buttons. Never a raw field name.
   function showErrors(body) {
-    const lines = [body.detail || ""];
-    for (const [field, problems] of Object.entries(body.errors || {})) lines.push(`${field}: ${[].concat(problems).join(" ")}`);
-    errors.textContent = lines.filter(Boolean).join(" · ");
+    clearErrors();
+    const general = [body.detail || ""];
+    let first = null;
+    for (const [field, problems] of Object.entries(body.errors || {})) {
+      const match = /^outcomes\.(\d+)$/.exec(field);
+      const box = match && document.querySelector(`.criterion[data-criterion="${match[1]}"]`);
+      if (!box) continue;
+      box.classList.add("invalid");
+      box.setAttribute("aria-invalid", "true");
+      const note = document.createElement("p");
+      note.className = "criterion-error";
+      note.textContent = [].concat(problems).join(" ");
+      box.querySelector(".criterion-title").after(note);
+      first = first || box;
+    }
+    errors.textContent = general.filter(Boolean).join(" · ");
+    if (first) {
+      first.scrollIntoView({ block: "center" });
+      first.focus();
+    } else {
+      errors.scrollIntoView({ block: "center" });
+    }
   }
 
   async function post(url, payload, keepalive) {
@@ -101,7 +131,7 @@
       const body = await response.json();
       if (!response.ok) { showErrors(body); dirty = true; saveState.textContent = "!"; return; }
       activeSeconds -= seconds;
-      errors.textContent = "";
+      clearErrors();
       showScore(body);
       saveState.textContent = "✓";
       document.getElementById("review").dataset.saved = body.saved_at;

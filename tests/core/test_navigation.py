@@ -1,0 +1,55 @@
+"""One menu for the portal: every role sees exactly the pages it may open, on /qa/, /insights/ and in the
+admin; a page it may not open answers with a friendly, translated page and a way back."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from apps.accounts import roles
+from apps.core.navigation import _links
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# A page each role can open, to read its menu from.
+HOME = {
+    roles.KNOWLEDGE_EDITOR: "/insights/knowledge/",
+    roles.KNOWLEDGE_APPROVER: "/insights/knowledge/",
+    roles.QA_REVIEWER: "/qa/",
+    roles.QA_LEAD: "/insights/",
+    roles.AGENT: "/qa/my-reviews/",
+    roles.ADMINISTRATOR: "/insights/",
+}
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_the_menu_shows_exactly_the_pages_the_role_may_open(client, role):
+    client.force_login(UserFactory(role=role))
+    response = client.get(HOME[role])
+    assert response.status_code == 200
+    shown = {link["url"] for link in response.context["portal_links"]}
+    for link in _links.values():
+        url = reverse(link.url_name)
+        status = client.get(url).status_code
+        assert (url in shown) == (status == 200), f"{role}: {url} shown={url in shown} status={status}"
+        assert status in (200, 302, 403)  # the queue sends agents to their reviews
+    page = response.content.decode()
+    assert all(f'href="{url}"' in page for url in shown)
+
+
+def test_the_admin_header_links_to_the_workspace_for_a_reviewer(client):
+    client.force_login(UserFactory(role=roles.QA_REVIEWER))
+    page = client.get("/admin/").content.decode()
+    assert 'class="kb-portal-nav"' in page and f'href="{reverse("reviews:queue")}"' in page
+    assert f'href="{reverse("insights:dashboard")}"' not in page
+
+
+def test_a_forbidden_page_is_friendly_translated_and_offers_a_way_back(client, settings):
+    client.force_login(UserFactory(role=roles.QA_REVIEWER))
+    response = client.get("/insights/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "您无权访问此页面" in page and "返回" in page
+    assert f'href="{reverse("reviews:queue")}"' in page  # one of the pages the reviewer may open
+    assert "403 Forbidden" not in page
