@@ -261,8 +261,11 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
         errors["name"] = [_("This field is required.")]
     if not conversations:
         errors["conversations"] = [_("Choose at least one conversation.")]
-    if len(reviewers) < 2:
-        errors["reviewers"] = [_("Calibration needs at least two reviewers.")]
+    if any(r.pk == by.pk for r in reviewers):
+        errors["reviewers"] = [_("You score as the reference: choose other reviewers.")]
+    elif not reviewers:
+        # With the lead's reference, one reviewer already makes two coders for the agreement.
+        errors["reviewers"] = [_("Choose at least one reviewer.")]
     if errors:
         raise ReviewError(_("The session was not created."), errors)
     session = CalibrationSession.objects.create(name=name.strip(), version=version, created_by=by)
@@ -301,7 +304,7 @@ class ReviewerDeviation:
 @dataclass
 class CalibrationReport:
     session: CalibrationSession
-    alpha: float | None  # Krippendorff's alpha (nominal) across reviewers, per criterion and conversation
+    alpha: float | None  # Krippendorff's alpha (nominal) across reviewers and the lead's reference
     criteria: list[tuple[str, float | None, int]] = field(default_factory=list)  # title, agreement, n
     reviewers: list[ReviewerDeviation] = field(default_factory=list)
     complete: bool = False
@@ -350,6 +353,9 @@ def calibration_report(session: CalibrationSession) -> CalibrationReport:
         key = str(criterion.id)
         matches = total = 0
         by_item: dict[int, list[str]] = defaultdict(list)
+        for reference in references.values():  # the lead scores too: a coder of the agreement
+            if key in reference.outcomes:
+                by_item[reference.calibration_item_id].append(reference.outcomes[key])
         for review in others:
             value = review.outcomes.get(key)
             if value is None:

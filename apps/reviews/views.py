@@ -329,15 +329,31 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
             )
         except services.ReviewError as exc:
             messages.error(request, " ".join([str(exc), *(" ".join(v) for v in exc.errors.values())]))
+            status = 400  # the form below keeps what the lead typed and chose
         else:
             return redirect("reviews:calibration", pk=session.pk)
-    context = {"sessions": selectors.calibration_sessions(user)[:100], "is_lead": selectors.is_lead(user)}
+    else:
+        status = 200
+    context = {
+        "sessions": selectors.calibration_sessions(user)[:100],
+        "is_lead": selectors.is_lead(user),
+        "form": {
+            "name": request.POST.get("name", ""),
+            "version": request.POST.get("version", ""),
+            "conversations": request.POST.get("conversations", ""),
+            "reviewers": set(request.POST.getlist("reviewers")),
+        },
+    }
     if context["is_lead"]:
         context["versions"] = ScorecardVersion.objects.filter(status="published").select_related("scorecard")
+        # The lead scores as the reference, so is not offered as one of the reviewers.
         context["reviewers"] = (
-            get_user_model().objects.filter(groups__name__in=[roles.QA_REVIEWER, roles.QA_LEAD]).distinct()
+            get_user_model()
+            .objects.filter(groups__name__in=[roles.QA_REVIEWER, roles.QA_LEAD])
+            .exclude(pk=user.pk)
+            .distinct()
         )
-    return render(request, "reviews/calibrations.html", context)
+    return render(request, "reviews/calibrations.html", context, status=status)
 
 
 def _session_for(request: HttpRequest, pk: int) -> CalibrationSession:

@@ -181,3 +181,71 @@ def test_leads_read_reports_of_their_teams_and_export_csv(client):
     other_lead = UserFactory(role=roles.QA_LEAD)
     client.force_login(other_lead)
     assert review.conversation.team.name not in client.get("/qa/reports/?export=teams").content.decode("utf-8-sig")
+
+
+def test_a_lead_and_one_reviewer_calibrate_and_get_an_agreement(client):
+    """The demo team: one reviewer and the lead, whose reference is the second coder."""
+    tasks, _agent, reviewer, version = setup_tasks(1)
+    lead = lead_of()
+    client.force_login(lead)
+    page = client.get("/qa/calibrations/").content.decode()
+    assert f'value="{lead.pk}"' not in page  # the lead is not offered as a reviewer
+    response = client.post(
+        "/qa/calibrations/",
+        {
+            "name": "两人校准",
+            "version": version.pk,
+            "reviewers": [reviewer.pk],
+            "conversations": tasks[0].conversation.external_id,
+        },
+    )
+    assert response.status_code == 302
+    session_id = int(response["Location"].strip("/").split("/")[-1])
+    from apps.reviews.models import CalibrationItem, CalibrationSession
+    from apps.reviews.services import calibration_report
+
+    [item] = CalibrationItem.objects.filter(session_id=session_id)
+    for user in (reviewer, lead):
+        client.force_login(user)
+        client.get(f"/qa/calibrations/{session_id}/items/{item.pk}/")
+        review = Review.objects.get(calibration_item=item, reviewer=user)
+        outcomes = {str(c.pk): "pass" for c in version.criteria.all()}
+        client.post(
+            f"/qa/reviews/{review.pk}/submit/", json.dumps({"outcomes": outcomes}), content_type="application/json"
+        )
+    data = calibration_report(CalibrationSession.objects.get(pk=session_id))
+    assert data.complete and data.alpha is not None
+    client.force_login(lead)
+    report = client.get(f"/qa/calibrations/{session_id}/report/").content.decode()
+    assert 'id="alpha"' in report
+
+
+def test_a_wrong_conversation_id_keeps_what_the_lead_typed(client):
+    tasks, _agent, reviewer, version = setup_tasks(1)
+    lead = lead_of()
+    client.force_login(lead)
+    typed = f"{tasks[0].conversation.external_id}\nno-such-conversation"
+    response = client.post(
+        "/qa/calibrations/",
+        {"name": "十二月校准", "version": version.pk, "reviewers": [reviewer.pk], "conversations": typed},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "no-such-conversation" in page and 'value="十二月校准"' in page
+    assert f'value="{reviewer.pk}" checked' in page
+
+
+def test_the_lead_cannot_be_one_of_the_reviewers(client):
+    tasks, _agent, _reviewer, version = setup_tasks(1)
+    lead = lead_of()
+    client.force_login(lead)
+    response = client.post(
+        "/qa/calibrations/",
+        {
+            "name": "x",
+            "version": version.pk,
+            "reviewers": [lead.pk],
+            "conversations": tasks[0].conversation.external_id,
+        },
+    )
+    assert response.status_code == 400
