@@ -1,9 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.views import healthz
+from apps.core.views import healthz, portal_home
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -18,5 +17,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("qa/", include("apps.reviews.urls")),
     path("insights/", include("apps.insights.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", portal_home, name="home"),
 ]

@@ -6,3 +6,15 @@ class AccountsConfig(AppConfig):
     name = "apps.accounts"
     label = "accounts"
     verbose_name = _("Accounts and roles")
+
+    def ready(self) -> None:
+        from apps.accounts import roles
+        from apps.core.navigation import register_home
+
+        # Administrators land in the admin; editors and approvers too (their knowledge queues are its
+        # home page), by default. Other apps claim the other roles.
+        register_home(
+            url_name="admin:index",
+            applies_to=lambda user: user.is_superuser or user.groups.filter(name=roles.ADMINISTRATOR).exists(),
+            priority=0,
+        )

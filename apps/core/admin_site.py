@@ -11,6 +11,15 @@ class KBAdminSite(admin.AdminSite):
     index_title = _("Workbench")
     index_template = "admin/kb_index.html"
 
+    def login(self, request, extra_context=None):
+        """Signing in without a destination lands on the person's own home, not always the admin."""
+        from django.contrib.auth import REDIRECT_FIELD_NAME
+        from django.urls import reverse
+
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            extra_context = {REDIRECT_FIELD_NAME: reverse("home"), **(extra_context or {})}
+        return super().login(request, extra_context)
+
     def index(self, request, extra_context=None):
         from apps.knowledge.selectors import work_queue_counts
 

@@ -44,3 +44,28 @@ def links_for(user, *, current_path: str = "") -> list[dict]:
 def navigation(request: HttpRequest) -> dict:
     """Context processor: ``portal_links``, the menu of the signed-in person."""
     return {"portal_links": links_for(getattr(request, "user", None), current_path=request.path)}
+
+
+# --- each role's home: where a person lands after signing in ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Home:
+    url_name: str
+    applies_to: Callable[[object], bool]
+    priority: int  # the lowest applicable wins: a lead who also reviews lands on the dashboard
+
+
+_homes: dict[str, Home] = {}
+
+
+def register_home(*, url_name: str, applies_to: Callable[[object], bool], priority: int) -> None:
+    _homes[url_name] = Home(url_name, applies_to, priority)
+
+
+def home_for(user) -> str:
+    """The URL of the person's own home; the admin for anyone no app claims."""
+    for home in sorted(_homes.values(), key=lambda home: home.priority):
+        if home.applies_to(user):
+            return reverse(home.url_name)
+    return reverse("admin:index")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -36,3 +37,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": {k: "ok" if v else "down" for k, v in checks.items()}},
         status=200 if healthy else 503,
     )
+
+
+@login_required
+def portal_home(request: HttpRequest) -> HttpResponseRedirect:
+    """``/``: each role's own home (the reviewer's queue, the lead's dashboard, …), also after signing in."""
+    from apps.core.navigation import home_for
+
+    return HttpResponseRedirect(home_for(request.user))

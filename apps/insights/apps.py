@@ -8,7 +8,7 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from apps.core.navigation import register_link
+        from apps.core.navigation import register_home, register_link
         from apps.insights.views import may_open_dashboard, may_open_knowledge_health
 
         register_link(label=_("Service"), url_name="insights:dashboard", may_open=may_open_dashboard, order=60)
@@ -18,3 +18,4 @@ class InsightsConfig(AppConfig):
             may_open=may_open_knowledge_health,
             order=70,
         )
+        register_home(url_name="insights:dashboard", applies_to=may_open_dashboard, priority=10)  # QA leads

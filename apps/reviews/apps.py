@@ -8,11 +8,13 @@ class ReviewsConfig(AppConfig):
     verbose_name = _("Reviews")
 
     def ready(self) -> None:
-        from apps.core.navigation import register_link
-        from apps.reviews.selectors import is_lead, is_reviewer, may_use_workspace
+        from apps.core.navigation import register_home, register_link
+        from apps.reviews.selectors import is_agent, is_lead, is_reviewer, may_use_workspace
 
         register_link(label=_("My queue"), url_name="reviews:queue", may_open=is_reviewer, order=10)
         register_link(label=_("My reviews"), url_name="reviews:my_reviews", may_open=may_use_workspace, order=20)
         register_link(label=_("Disputes"), url_name="reviews:disputes", may_open=may_use_workspace, order=30)
         register_link(label=_("Calibration"), url_name="reviews:calibrations", may_open=may_use_workspace, order=40)
         register_link(label=_("Reports"), url_name="reviews:reports", may_open=is_lead, order=50)
+        register_home(url_name="reviews:queue", applies_to=is_reviewer, priority=20)
+        register_home(url_name="reviews:my_reviews", applies_to=is_agent, priority=30)

@@ -53,3 +53,32 @@ def test_a_forbidden_page_is_friendly_translated_and_offers_a_way_back(client, s
     assert "您无权访问此页面" in page and "返回" in page
     assert f'href="{reverse("reviews:queue")}"' in page  # one of the pages the reviewer may open
     assert "403 Forbidden" not in page
+
+
+@pytest.mark.parametrize(
+    ("role", "home"),
+    [
+        (roles.KNOWLEDGE_EDITOR, "/admin/"),
+        (roles.KNOWLEDGE_APPROVER, "/admin/"),
+        (roles.QA_REVIEWER, "/qa/"),
+        (roles.AGENT, "/qa/my-reviews/"),
+        (roles.QA_LEAD, "/insights/"),
+        (roles.ADMINISTRATOR, "/admin/"),
+    ],
+)
+def test_each_role_lands_on_its_own_home_after_signing_in(client, role, home):
+    user = UserFactory(role=role)
+    login_page = client.get("/admin/login/").content.decode()
+    assert 'name="next" value="/"' in login_page
+    response = client.post("/admin/login/", {"username": user.username, "password": "pw-for-tests-123", "next": "/"})
+    assert response.status_code == 302
+    assert client.get(response["Location"])["Location"] == home
+
+
+def test_signing_in_to_reach_a_page_still_goes_to_that_page(client):
+    user = UserFactory(role=roles.QA_LEAD)
+    response = client.post(
+        "/admin/login/?next=/qa/reports/",
+        {"username": user.username, "password": "pw-for-tests-123", "next": "/qa/reports/"},
+    )
+    assert response["Location"] == "/qa/reports/"
