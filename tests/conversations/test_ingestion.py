@@ -243,6 +243,25 @@ def test_response_times_handoff_gaps_handle_time_and_failure_streak():
     assert c.started_at == T0 and c.ended_at == T0 + timedelta(seconds=300)
 
 
+def test_an_agent_who_speaks_first_on_a_call_responds_when_the_customer_has_spoken():
+    """On a phone call the agent greets first; the response time starts from the customer, never negative."""
+    ingest_conversations(
+        [
+            conversation(
+                "call-1",
+                channel="phone",
+                messages=[
+                    msg(1, "agent", 0, "您好，这里是母婴商城客服"),
+                    msg(2, "customer", 17, "我的退款还没到"),
+                    msg(3, "agent", 25, "我帮您查一下"),
+                ],
+            )
+        ]
+    )
+    c = Conversation.objects.get(external_id="call-1")
+    assert c.human_first_response_seconds == 8 and c.first_response_seconds == 8
+
+
 def test_a_bot_only_conversation_has_no_human_metrics():
     ingest_conversations([conversation()])
     c = Conversation.objects.get()

@@ -72,6 +72,9 @@ WITH targets AS MATERIALIZED (
            min(sent_at) AS started, max(sent_at) AS ended,
            min(sent_at) FILTER (WHERE role = 'customer') AS customer_first,
            min(sent_at) FILTER (WHERE role = 'agent') AS agent_first,
+           -- a human's first reply to the customer: on a phone call the agent speaks first ("您好，…"), and
+           -- that greeting is no response to anything
+           min(sent_at) FILTER (WHERE role = 'agent' AND customers_so_far > 0) AS agent_reply_first,
            min(sent_at) FILTER (WHERE role IN ('agent', 'bot') AND customers_so_far > 0) AS reply_first,
            min(sent_at) FILTER (WHERE role = 'bot' AND customers_so_far > 0) AS bot_first,
            bool_or(role = 'bot' AND agents_so_far = 0) AS bot_before_agent,
@@ -114,7 +117,7 @@ WITH targets AS MATERIALIZED (
            {_seconds("h.customer_first", "h.bot_first")} AS bot_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
                 WHEN h.bot_before_agent THEN {_seconds("h.handoff_moment", "h.agent_first")}
-                ELSE {_seconds("h.customer_first", "h.agent_first")}
+                ELSE {_seconds("h.customer_first", "h.agent_reply_first")}
            END AS human_first_response,
            CASE WHEN h.agent_first IS NULL THEN NULL
                 ELSE extract(epoch FROM h.ended - COALESCE(
