@@ -25,6 +25,20 @@ BOT_METRICS: dict[str, tuple] = {
     "bot_answer_rate": (_("bot answer rate"), "sum(answered)", "sum(questions)", "%"),
     "helpful_rate": (_("helpful rate"), "sum(helpful)", "sum(helpful) + sum(unhelpful)", "%"),
 }
+# By agent, "handoff rate" would read 100 % for every human (a bot-involved conversation an agent served
+# was handed off by definition) and 0 % for every bot (a handed-off conversation is served by the human).
+# The agent table shows instead what share of each agent's conversations came from a bot's handoff.
+AGENT_METRICS: dict[str, tuple] = {
+    **{key: value for key, value in METRICS.items() if key != "handoff_rate"},
+    "from_bot_rate": (_("received from a bot"), "sum(handoffs)", "sum(conversations)", "%"),
+}
+
+
+def metrics_for(by: str | None) -> dict[str, tuple]:
+    """The columns of a breakdown: by agent, the handoff rate is replaced by "received from a bot"."""
+    return AGENT_METRICS if by == "agent" else METRICS
+
+
 DIMENSIONS = {
     "channel": ("channel_id", "conversations_channel", "name"),
     "team": ("team_id", "conversations_team", "name"),
@@ -78,8 +92,8 @@ def _ratio(numerator: str, denominator: str | None, unit: str) -> str:
     return f"{scale}({numerator})::float8 / NULLIF({denominator}, 0)"
 
 
-def _select() -> str:
-    return ", ".join(f"{_ratio(num, den, unit)} AS {key}" for key, (_l, num, den, unit) in METRICS.items())
+def _select(metrics: dict[str, tuple] = METRICS) -> str:
+    return ", ".join(f"{_ratio(num, den, unit)} AS {key}" for key, (_l, num, den, unit) in metrics.items())
 
 
 def summary(filters: Filters) -> dict[str, float | None]:
@@ -135,15 +149,16 @@ def series(filters: Filters, grain: str = "day") -> list[dict]:
 def breakdown(filters: Filters, by: str, *, limit: int = 200) -> list[dict]:
     """Every metric per channel, team, product or agent, the busiest first."""
     column, table, label = DIMENSIONS[by]
+    metrics = metrics_for(by)
     where, params = _where(filters, agent_table=by == "agent")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT r.{column}, (SELECT {label} FROM {table} WHERE id = r.{column}), {_select()}
+            SELECT r.{column}, (SELECT {label} FROM {table} WHERE id = r.{column}), {_select(metrics)}
             FROM {_table(filters, by)} r WHERE {where}
             GROUP BY r.{column} ORDER BY conversations DESC NULLS LAST LIMIT %(limit)s
             """,
             {**params, "limit": limit},
         )
-        keys = ["id", "name", *METRICS]
+        keys = ["id", "name", *metrics]
         return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]

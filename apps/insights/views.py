@@ -21,7 +21,16 @@ from apps.catalog.models import Product
 from apps.conversations.models import Agent, Channel, Team
 from apps.core.csv_export import csv_response
 from apps.insights import knowledge_health
-from apps.insights.selectors import BOT_METRICS, DIMENSIONS, METRICS, Filters, breakdown, series, summary
+from apps.insights.selectors import (
+    BOT_METRICS,
+    DIMENSIONS,
+    METRICS,
+    Filters,
+    breakdown,
+    metrics_for,
+    series,
+    summary,
+)
 
 DASHBOARD_ROLES = {roles.QA_LEAD, roles.ADMINISTRATOR}
 KNOWLEDGE_ROLES = {roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER, roles.QA_LEAD, roles.ADMINISTRATOR}
@@ -121,10 +130,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             )
         if export in DIMENSIONS:
             rows = breakdown(filters, export)
+            columns = metrics_for(export)
             return csv_response(
                 f"insights-{export}.csv",
-                ["id", "name", *METRICS],
-                [[r["id"], r["name"], *(r[k] for k in METRICS)] for r in rows],
+                ["id", "name", *columns],
+                [[r["id"], r["name"], *(r[k] for k in columns)] for r in rows],
             )
         raise Http404
     now, before = summary(filters), summary(filters.previous())
@@ -145,7 +155,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         rows = breakdown(filters, by, limit=50)
         for row in rows:
             row["drill"] = _drill(filters, by, row["id"])
-        breakdowns.append({"by": by, "title": title, "rows": rows})
+        columns = metrics_for(by)
+        breakdowns.append(
+            {
+                "by": by,
+                "title": title,
+                "rows": rows,
+                "columns": [(k, columns[k][3]) for k in columns],
+                "labels": [str(columns[k][0]) for k in columns],
+            }
+        )
     points = series(filters, grain)
     query = request.GET.copy()
     return render(
@@ -156,8 +175,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "grain": grain,
             "cards": cards,
             "breakdowns": breakdowns,
-            "metric_columns": [(k, METRICS[k][3]) for k in METRICS],
-            "metric_labels": [str(METRICS[k][0]) for k in METRICS],
             "chart": {
                 "labels": [p["bucket"].isoformat() for p in points],
                 "series": {k: [p[k] for p in points] for k in labels},

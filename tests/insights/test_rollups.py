@@ -113,6 +113,12 @@ def test_rollups_equal_a_direct_computation_for_any_range_and_filter():
     agents = breakdown(Filters(date(2026, 10, 1), date(2026, 10, 20)), "agent")
     served = Conversation.objects.filter(served_by__isnull=False).count()
     assert sum(row["conversations"] for row in agents) == served
+    # By agent, no "handoff rate" (100 % for every human by definition) but the share received from a bot.
+    for row in agents:
+        assert "handoff_rate" not in row
+        theirs = Conversation.objects.filter(served_by_id=row["id"])
+        expected = 100.0 * theirs.filter(handoff=True).count() / theirs.count()
+        assert row["from_bot_rate"] == pytest.approx(expected)
 
 
 def test_running_twice_or_rebuilding_gives_the_same_rows():
