@@ -12,13 +12,12 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import jieba
-import opencc
 
 from apps.answers.phonetic import PhoneticCorrector
+from apps.core.chinese import to_simplified
 
 jieba.setLogLevel(logging.WARNING)
 
-_t2s = opencc.OpenCC("tw2sp")  # Traditional (incl. Taiwan phrasing: 軟體 → 软件) → Simplified
 # OpenCC keeps 帐 where mainland usage is 账 (账号, 到账): fold the service vocabulary.
 _VARIANTS = {
     "帐号": "账号",
@@ -45,7 +44,7 @@ STOPWORDS = frozenset(
 def normalize(text: str) -> str:
     """Traditional → Simplified, full-width → half-width (NFKC), lower case, punctuation → space."""
     text = unicodedata.normalize("NFKC", text or "")
-    text = _t2s.convert(text).lower()
+    text = to_simplified(text).lower()
     text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
     cleaned = "".join(" " if unicodedata.category(ch)[0] in "PSZC" else ch for ch in text)
     return " ".join(cleaned.split())

@@ -240,3 +240,25 @@ def test_bulk_actions_submit_and_publish_and_log_history(client, article):
     client.post("/admin/knowledge/article/", {"action": "publish_selected", "_selected_action": [article.pk]})
     assert article.versions.get(number=2).status == VersionStatus.PUBLISHED
     assert LogEntry.objects.filter(object_id=str(article.pk)).count() == 2
+
+
+@pytest.mark.parametrize("term", ["退款審核", "退款审核", "審核駁回", "驳回后"])
+def test_admin_search_finds_content_in_either_chinese_script_and_in_answers(client, term):
+    simplified = published_article(
+        external_id="refund-review", standard_question="退款审核要多久？", answer="驳回后可以重新申请。"
+    )
+    traditional = published_article(
+        external_id="refund-review-tw", standard_question="退款審核被駁回怎麼辦？", answer="請補充憑證。"
+    )
+    published_article(external_id="invoice", standard_question="怎么开发票？", answer="在订单页申请。")
+    client.force_login(editor())
+    page = client.get("/admin/knowledge/article/", {"q": term}).content.decode()
+    found = {external_id for external_id in ("refund-review", "refund-review-tw", "invoice") if external_id in page}
+    expected = {
+        "退款審核": {"refund-review", "refund-review-tw"},
+        "退款审核": {"refund-review", "refund-review-tw"},
+        "審核駁回": set(),  # not a phrase of either
+        "驳回后": {"refund-review"},  # in the answer only
+    }[term]
+    assert found == expected, (term, found)
+    assert simplified and traditional

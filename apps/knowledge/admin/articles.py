@@ -106,6 +106,7 @@ class ArticleAdmin(VersionedItemAdmin):
         "external_id",
         "versions__standard_question",
         "versions__similar_questions__text",
+        "versions__answer",
         "versions__tags",
     ]
     autocomplete_fields = ["category"]
@@ -139,10 +140,6 @@ class ArticleAdmin(VersionedItemAdmin):
                 ),
             )
         )
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, _duplicates = super().get_search_results(request, queryset, search_term)
-        return queryset.distinct(), False
 
     @admin.display(description=gettext_lazy("standard question"), ordering="latest_question")
     def question(self, obj: Article) -> str:
@@ -267,7 +264,7 @@ class ArticleVersionAdmin(ReadOnlyVersionAdmin):
 
     list_display = ["__str__", "standard_question", "status", "author", "created_at", "published_at"]
     list_filter = ["status", "article__product", "language"]
-    search_fields = ["article__external_id", "standard_question", "similar_questions__text"]
+    search_fields = ["article__external_id", "standard_question", "similar_questions__text", "answer"]
     list_select_related = ["article", "author"]
     inlines = [SimilarQuestionInline, ChannelAnswerInline]
     item_field = "article"

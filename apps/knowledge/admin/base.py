@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,11 +20,26 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.chinese import script_variants
 from apps.core.errors import DomainError
 from apps.knowledge.admin.forms import ReviewForm
 from apps.knowledge.models import StaleFlag, VersionStatus
 from apps.knowledge.services import workflow
 from apps.knowledge.services.diff import content_diff
+
+
+class ChineseSearchMixin:
+    """Admin search in any Chinese script: the term is looked for as typed, in Simplified and in
+    Traditional writing, so 退款審核 finds what 退款审核 finds whichever script the content is in."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        matching = Q()
+        for variant in script_variants(search_term):
+            found, _duplicates = super().get_search_results(request, queryset, variant)
+            matching |= Q(pk__in=found.values("pk"))
+        return queryset.filter(matching), False
 
 
 class StaleFilter(admin.SimpleListFilter):
@@ -84,7 +99,7 @@ class FeatureFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VersionedItemAdmin(admin.ModelAdmin):
+class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
     """Admin for an article or script: identity in the form; content edited as new versions."""
 
     form_class: type  # ArticleVersionForm / ScriptVersionForm
@@ -357,7 +372,7 @@ def version_status_badge(status: str, label: str) -> str:
     return format_html('<span class="kb-status kb-status-{}">{}</span>', status, label)
 
 
-class ReadOnlyVersionAdmin(admin.ModelAdmin):
+class ReadOnlyVersionAdmin(ChineseSearchMixin, admin.ModelAdmin):
     """Versions are immutable history: viewable, never added, changed or deleted here."""
 
     item_field = ""  # "article" or "script"

@@ -95,10 +95,6 @@ class ScriptAdmin(VersionedItemAdmin):
             )
         )
 
-    def get_search_results(self, request, queryset, search_term):
-        queryset, _duplicates = super().get_search_results(request, queryset, search_term)
-        return queryset.distinct(), False
-
     def _form_kwargs(self, item: Script) -> dict:
         return {"product": item.product, "placeholders": item.scenario.placeholders}
 
