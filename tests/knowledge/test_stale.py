@@ -167,3 +167,20 @@ def test_the_beat_job_marks_overdue_content_through_the_worker(celery_worker):
     assert mark_overdue_verifications_task.delay().get(timeout=30)["article"] == 1
     overdue.refresh_from_db()
     assert overdue.needs_verification
+
+
+@pytest.mark.django_db
+def test_the_article_list_shows_a_stale_badge_naming_the_release(client):
+    mall = ProductFactory(slug="mall-app")
+    refund = published_article(product=mall, features=["refund"], external_id="refund-1")
+    published_article(product=mall, features=["logistics"], external_id="logistics-1")
+    release_flag_stale_content(release_id=record(mall, "5.3.0", ["refund"]).pk)
+    client.force_login(editor())
+    page = client.get("/admin/knowledge/article/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert page.count('class="kb-status kb-status-stale"') == 1
+    assert "过期（5.3.0）" in page
+    assert refund.article.external_id in page
+    import re
+
+    stale_cells = re.findall(r'<td class="field-stale">(.*?)</td>', page)
+    assert len(stale_cells) == 2 and not any("<img" in cell for cell in stale_cells)  # no tick reading "fine"

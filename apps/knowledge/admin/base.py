@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -114,11 +114,25 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         field = self.model._meta.model_name
         open_flags = StaleFlag.objects.filter(**{field: OuterRef("pk")}, cleared_at__isnull=True)
-        return super().get_queryset(request).select_related("product", "owner").annotate(is_stale=Exists(open_flags))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("product", "owner")
+            .annotate(
+                is_stale=Exists(open_flags),
+                stale_release=Subquery(open_flags.order_by("-created_at").values("release__version")[:1]),
+            )
+        )
 
-    @admin.display(description=gettext_lazy("stale"), boolean=True, ordering="is_stale")
-    def stale(self, obj) -> bool:
-        return obj.is_stale
+    @admin.display(description=gettext_lazy("stale"), ordering="is_stale")
+    def stale(self, obj) -> str:
+        """A red badge naming the release that made it stale (a green tick would read as "fine")."""
+        if not obj.is_stale:
+            return ""
+        return format_html(
+            '<span class="kb-status kb-status-stale">{}</span>',
+            _("Stale since %(release)s") % {"release": obj.stale_release} if obj.stale_release else _("Stale"),
+        )
 
     def _for_each(self, request: HttpRequest, queryset: QuerySet, operation, done_message: str) -> None:
         """Run ``operation(item)`` per selected item; each failure is reported, the others still happen."""
