@@ -3,6 +3,7 @@ their rulings with the score recomputed and every change kept, calibration sessi
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,25 @@ from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Re
 
 MAX_SECONDS_PER_SAVE = 120  # the browser reports active time in small increments; more is not believed
 VERDICTS = ("confirmed", "overturned")
+
+# Revision reasons are stored in a fixed form and shown in the reader's language (revision_reason_label).
+SUBMITTED = "submitted"
+_OVERTURNED = re.compile(r"^dispute (?P<dispute>\d+) overturned: (?P<criterion>.*)$", re.S)
+
+
+def overturned_reason(dispute_pk: int, criterion: str) -> str:
+    return f"dispute {dispute_pk} overturned: {criterion}"[:200]
+
+
+def revision_reason_label(reason: str) -> str:
+    if reason == SUBMITTED:
+        return _("submitted")
+    if match := _OVERTURNED.match(reason):
+        return _("dispute %(dispute)s upheld the agent: “%(criterion)s” changed") % {
+            "dispute": match["dispute"],
+            "criterion": match["criterion"],
+        }
+    return reason
 
 
 class ReviewError(ValueError):
@@ -170,7 +190,7 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
     review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
     review.save()
     ReviewRevision.objects.create(
-        review=review, outcomes=review.outcomes, score=review.score, fatal=review.fatal, reason="submitted", by=user
+        review=review, outcomes=review.outcomes, score=review.score, fatal=review.fatal, reason=SUBMITTED, by=user
     )
     if review.task is not None:
         task_transition(review.task, "submit", actor=user)
@@ -236,7 +256,7 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
             outcomes=review.outcomes,
             score=review.score,
             fatal=review.fatal,
-            reason=f"dispute {dispute.pk} overturned: {dispute.criterion.title}"[:200],
+            reason=overturned_reason(dispute.pk, dispute.criterion.title),
             by=user,
         )
     task = review.task

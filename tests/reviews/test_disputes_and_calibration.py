@@ -60,6 +60,10 @@ def test_an_agent_disputes_a_criterion_and_the_lead_overturns_it(client):
     assert ReviewTask.objects.get(pk=review.task_id).state == ReviewTask.State.CLOSED
     again = client.post(f"/qa/disputes/{dispute.pk}/rule/", {"decision": "uphold", "note": "再议"})
     assert again.status_code == 302 and Dispute.objects.get().status == Dispute.Status.OVERTURNED  # final
+    # The history reads in the reader's language, not as stored ("submitted", "dispute 1 overturned: …").
+    history = client.get(f"/qa/reviews/{review.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已提交" in history and f"申诉 {dispute.pk} 成立" in history
+    assert "overturned" not in history and " submitted " not in history
 
 
 def test_a_lead_of_another_team_and_other_agents_cannot_rule_or_dispute(client):

@@ -14,6 +14,7 @@ import ahocorasick_rs
 
 from apps.qa import sentiment
 from apps.qa.rules import conditions as c
+from apps.qa.rules import details
 from apps.qa.rules.text import normalize
 
 
@@ -248,7 +249,7 @@ def _missing_phrase(ctx: _Context, node: c.MissingPhrase) -> Result:
     scoped = ctx.scoped(node.scope)
     if not scoped or _term_hits(ctx, node.term_set, scoped):
         return Result(False, [])
-    return Result(True, [Evidence(scoped[0].index, detail="missing phrase")])
+    return Result(True, [Evidence(scoped[0].index, detail=details.MISSING_PHRASE)])
 
 
 def _regex(ctx: _Context, node: c.Regex) -> Result:
@@ -284,9 +285,9 @@ def _near(ctx: _Context, node: c.Near) -> Result:
 def _timing(ctx: _Context, node: c.Timing) -> Result:
     value = ctx.conversation.metrics.get(c.TIMING_METRICS[node.metric])
     if node.metric == "sla_breached":
-        return Result(value is True, [Evidence(None, detail="SLA breached")] if value is True else [])
+        return Result(value is True, [Evidence(None, detail=details.SLA_BREACHED)] if value is True else [])
     fired = isinstance(value, int | float) and not isinstance(value, bool) and value > node.over_seconds
-    detail = f"{node.metric} {value:.0f} s > {node.over_seconds:.0f} s" if fired else ""
+    detail = details.timing_detail(node.metric, value, node.over_seconds) if fired else ""
     return Result(fired, [Evidence(None, detail=detail)] if fired else [])
 
 
@@ -319,7 +320,7 @@ def _script(ctx: _Context, node: c.ScriptAdherence) -> Result:
     vectors = embed([m.text for m in ordered])
     similarities = (vectors @ scripts.T).max(axis=1)  # type: ignore[union-attr]
     evidence = [
-        Evidence(m.index, detail=f"closest script {float(s):.2f} < {node.min_similarity:.2f}")
+        Evidence(m.index, detail=details.script_detail(float(s), node.min_similarity))
         for m, s in zip(ordered, similarities, strict=True)
         if float(s) < node.min_similarity
     ]
@@ -329,7 +330,7 @@ def _script(ctx: _Context, node: c.ScriptAdherence) -> Result:
 def _failure_streak(ctx: _Context, node: c.BotFailureStreak) -> Result:
     streak = ctx.conversation.metrics.get("bot_failure_streak") or 0
     fired = streak >= node.minimum and not (node.without_handoff and ctx.conversation.handoff)
-    return Result(fired, [Evidence(None, detail=f"bot failure streak {streak}")] if fired else [])
+    return Result(fired, [Evidence(None, detail=details.streak_detail(streak))] if fired else [])
 
 
 def _human_only(ctx: _Context, node: c.HumanOnlyTopic) -> Result:

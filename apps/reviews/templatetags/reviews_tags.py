@@ -41,3 +41,33 @@ def duration(seconds: float | None) -> str:
         return _("%(m)s min %(s)s s") % {"m": minutes, "s": secs}
     hours, minutes = divmod(minutes, 60)
     return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes}
+
+
+@register.filter
+def severity_label(code: str) -> str:
+    from apps.qa.models import Severity
+
+    return Severity(code).label if code in Severity.values else code
+
+
+@register.filter
+def finding_detail(detail: str) -> str:
+    from apps.qa.rules.details import detail_label
+
+    return detail_label(detail or "")
+
+
+@register.filter
+def revision_reason(reason: str) -> str:
+    from apps.reviews.services import revision_reason_label
+
+    return revision_reason_label(reason or "")
+
+
+MODES = {"automatic": _("automatic"), "assisted": _("assisted"), "manual": _("manual")}
+
+
+@register.filter
+def mode_label(code: str) -> str:
+    """The criterion's mode in a word (the full label explains it in the scorecard admin)."""
+    return MODES.get(code, code)
