@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts import roles
 from apps.conversations.models import Conversation
@@ -62,8 +65,19 @@ def may_view_conversation(user, conversation: Conversation) -> bool:
     return visible_conversations(user).filter(pk=conversation.pk).exists()
 
 
-def queue(user, *, scorecard: str = "", channel: str = "", team: str = "", risk: str = ""):
-    """My open review tasks, most urgent first (risky, then by due date), with their filters applied."""
+def queue(
+    user,
+    *,
+    scorecard: str = "",
+    channel: str = "",
+    team: str = "",
+    risk: str = "",
+    reason: str = "",
+    due: str = "",
+):
+    """My open review tasks, most urgent first (risky, then by due date), with their filters applied.
+
+    ``due``: ``overdue`` (before now), ``today`` (by the end of today), ``week`` (within 7 days)."""
     tasks = (
         ReviewTask.objects.filter(assignee=user, state__in=OPEN_TASK_STATES)
         .select_related("conversation__channel", "conversation__team", "conversation__served_by", "version__scorecard")
@@ -79,6 +93,16 @@ def queue(user, *, scorecard: str = "", channel: str = "", team: str = "", risk:
         tasks = tasks.exclude(risks=[])
     elif risk:
         tasks = tasks.filter(risks__contains=[risk])
+    if reason in ReviewTask.Reason.values:
+        tasks = tasks.filter(reason=reason)
+    now = timezone.now()
+    if due == "overdue":
+        tasks = tasks.filter(due_at__lt=now)
+    elif due == "today":
+        end_of_today = timezone.localtime(now).replace(hour=23, minute=59, second=59, microsecond=999999)
+        tasks = tasks.filter(due_at__lte=end_of_today)
+    elif due == "week":
+        tasks = tasks.filter(due_at__lte=now + timedelta(days=7))
     return tasks
 
 

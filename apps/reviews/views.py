@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,14 +46,23 @@ def _leads_only(user) -> None:
 # --- the queue -----------------------------------------------------------------------------------
 
 
+QUEUE_PAGE_SIZE = 50
+
+
 @require_GET
 @workspace
 def queue_view(request: HttpRequest) -> HttpResponse:
     if not selectors.is_reviewer(request.user):
         return redirect("reviews:my_reviews")
-    filters = {name: request.GET.get(name, "") for name in ("scorecard", "channel", "team", "risk")}
+    filters = {name: request.GET.get(name, "") for name in ("scorecard", "channel", "team", "risk", "reason", "due")}
+    page = Paginator(selectors.queue(request.user, **filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
     context = {
-        "tasks": list(selectors.queue(request.user, **filters)[:200]),
+        "tasks": page.object_list,
+        "page": page,
+        "kept_query": kept.urlencode(),
+        "reasons": ReviewTask.Reason.choices,
         "counts": selectors.queue_counts(request.user),
         "filters": filters,
         "scorecards": Scorecard.objects.filter(is_active=True).only("id", "name"),

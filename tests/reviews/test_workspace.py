@@ -1,6 +1,7 @@
 """The reviewer workspace: the queue, the review page, drafts and submission."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -153,3 +154,36 @@ def test_the_review_page_shows_durations_readably_and_a_dash_when_unknown(client
     page = client.get(f"/qa/tasks/{task.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "17 秒" in page or "17 s" in page
     assert "— s" not in page and "— 秒" not in page
+
+
+def test_the_queue_pages_through_every_task_and_filters_by_reason_and_due_date(client):
+    from django.utils import timezone
+
+    from apps.reviews.views import QUEUE_PAGE_SIZE
+
+    _tasks, _agent, reviewer, _version = setup_tasks(3)
+    setup_tasks_more(reviewer, 60)
+    open_tasks = ReviewTask.objects.filter(assignee=reviewer, state__in=["pending", "in_progress"])
+    total = open_tasks.count()
+    assert total > QUEUE_PAGE_SIZE  # more than one page: nothing silently cut off
+    client.force_login(reviewer)
+    seen = set()
+    page_number = 1
+    while True:
+        page = client.get("/qa/", {"page": page_number}).content.decode()
+        seen |= {int(pk) for pk in re.findall(r"/qa/tasks/(\d+)/", page)}
+        if 'rel="next"' not in page:
+            break
+        page_number += 1
+    assert seen == set(open_tasks.values_list("pk", flat=True)) and page_number == -(-total // QUEUE_PAGE_SIZE)
+
+    overdue = open_tasks.first()
+    open_tasks.update(due_at=timezone.now() + timedelta(days=30))
+    ReviewTask.objects.filter(pk=overdue.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    page = client.get("/qa/", {"due": "overdue"}).content.decode()
+    assert set(re.findall(r"/qa/tasks/(\d+)/", page)) == {str(overdue.pk)}
+    reason = overdue.reason
+    page = client.get("/qa/", {"reason": reason, "due": "overdue"}).content.decode()
+    assert f"/qa/tasks/{overdue.pk}/" in page
+    other = next(value for value in ReviewTask.Reason.values if value != reason)
+    assert f"/qa/tasks/{overdue.pk}/" not in client.get("/qa/", {"reason": other}).content.decode()
