@@ -65,6 +65,18 @@ def allowed(role_names: set[str]):
     return decorate
 
 
+# Which way is better: response times, handle time, handoffs and SLA breaches should go down; the rest up.
+LOWER_IS_BETTER = {"frt", "bot_frt", "human_frt", "aht", "handoff_rate", "sla_breach_rate"}
+NEUTRAL = {"conversations"}  # more conversations is neither good nor bad
+
+
+def _trend(key: str, change: float | None) -> str:
+    """``better``, ``worse`` or ``same``: how a change reads, by the metric's direction (for its colour)."""
+    if change is None or abs(change) < 0.05 or key in NEUTRAL:
+        return "same"
+    return "better" if (change < 0) == (key in LOWER_IS_BETTER) else "worse"
+
+
 def _date(value: str | None, default: date) -> date:
     try:
         return date.fromisoformat(value) if value else default
@@ -143,7 +155,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         value, previous = now.get(key), before.get(key)
         change = None if value is None or previous in (None, 0) else 100.0 * (value - previous) / previous
         cards.append(
-            {"key": key, "label": label, "value": value, "previous": previous, "change": change, "unit": units[key]}
+            {
+                "key": key,
+                "label": label,
+                "value": value,
+                "previous": previous,
+                "change": change,
+                "unit": units[key],
+                "trend": _trend(key, change),
+            }
         )
     breakdowns = []
     for by, title in (
