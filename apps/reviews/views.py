@@ -216,9 +216,10 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
         following = reverse("reviews:task", args=[task.pk]) if task else reverse("reviews:queue")
     else:
         following = reverse("reviews:queue")
+    # The next page confirms it (a toast): the reviewer moved on and should not wonder whether it saved.
+    messages.success(request, _("Review submitted: %(score)s.") % {"score": review.score})
     if request.content_type == "application/json":
         return JsonResponse({"score": str(review.score), "fatal": review.fatal, "next": following})
-    messages.success(request, _("Review submitted: %(score)s.") % {"score": review.score})
     return redirect(following)
 
 

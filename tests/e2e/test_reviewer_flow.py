@@ -44,6 +44,7 @@ def test_a_reviewer_scores_a_task_with_the_keyboard(page_as):
     first_task = Review.objects.get(reviewer=reviewer).task_id
     page.keyboard.press("Control+Enter")  # submit and next
     page.wait_for_url(re.compile(rf"/qa/tasks/(?!{first_task}/)\d+/$"))
+    expect(page.locator(".messages .success")).to_contain_text("已提交")  # a toast confirms it
     review = Review.objects.get(task_id=first_task)
     assert review.status == Review.Status.SUBMITTED and review.score < 100
     assert ReviewTask.objects.get(pk=first_task).state == ReviewTask.State.SUBMITTED
