@@ -1,7 +1,8 @@
 """Knowledge gaps: questions bots could not answer well, grouped so editors can close them.
 
-A gap is a handed-off question (low confidence or no match), a suggestion list the customer answered
-with "none of these", or an answer marked unhelpful, not yet resolved. Similar questions are grouped
+A gap is a handed-off question (low confidence, no match, or a session's failures in a row), a
+suggestion list the customer answered with "none of these", or an answer marked unhelpful, not yet
+resolved. Similar questions are grouped
 greedily by the overlap of their lexical tokens.
 """
 
@@ -41,7 +42,7 @@ class GapGroup:
 
 def open_gap_queries() -> QuerySet[AnswerQuery]:
     return AnswerQuery.objects.filter(gap_resolved_at__isnull=True).filter(
-        Q(decision__in=[Decision.LOW_CONFIDENCE, Decision.NO_MATCH])
+        Q(decision__in=[Decision.LOW_CONFIDENCE, Decision.NO_MATCH, Decision.FAILURE_STREAK])
         | Q(helpful=False)
         | Q(decision=Decision.CLARIFY, chosen_at__isnull=False, chosen_article__isnull=True)
     )

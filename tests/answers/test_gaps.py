@@ -69,3 +69,17 @@ def test_the_gaps_page_renders_and_agents_cannot_act(client, gaps):
     client.force_login(UserFactory(role=roles.AGENT))
     group = gap_groups()[0]
     assert client.post(f"/admin/answers/answerquery/gaps/{group.key}/draft/", {"product": gaps.pk}).status_code == 403
+
+
+def test_questions_handed_off_for_a_failure_streak_are_gaps_too(gaps):
+    AnswerQuery.objects.create(
+        question="会员卡怎么退订", normalized="会员卡怎么退订", decision="failure_streak", confidence=0.4, latency_ms=10
+    )
+    questions = {g.question for g in gap_groups()}
+    assert "会员卡怎么退订" in questions
+
+
+def test_the_editors_home_links_to_the_knowledge_gaps(client):
+    client.force_login(editor())
+    page = client.get("/admin/").content.decode()
+    assert "/admin/answers/answerquery/gaps/" in page
