@@ -12,6 +12,7 @@ class ReviewsConfig(AppConfig):
         from apps.reviews.selectors import is_agent, is_lead, is_reviewer, may_use_workspace
 
         register_link(label=_("My queue"), url_name="reviews:queue", may_open=is_reviewer, order=10)
+        register_link(label=_("Submitted by me"), url_name="reviews:submitted_by_me", may_open=is_reviewer, order=15)
         register_link(label=_("My reviews"), url_name="reviews:my_reviews", may_open=may_use_workspace, order=20)
         register_link(label=_("Disputes"), url_name="reviews:disputes", may_open=may_use_workspace, order=30)
         register_link(label=_("Calibration"), url_name="reviews:calibrations", may_open=may_use_workspace, order=40)

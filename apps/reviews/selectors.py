@@ -137,6 +137,16 @@ def agent_reviews(user) -> QuerySet[Review]:
     )
 
 
+def reviews_submitted_by(user) -> QuerySet[Review]:
+    """The reviews this reviewer submitted (calibration ones are in their sessions), newest first."""
+    return (
+        Review.objects.filter(reviewer=user, status=Review.Status.SUBMITTED, calibration_item__isnull=True)
+        .select_related("conversation__channel", "conversation__served_by", "version__scorecard")
+        .annotate(open_disputes=Count("disputes", filter=Q(disputes__status=Dispute.Status.OPEN)))
+        .order_by("-submitted_at", "-id")
+    )
+
+
 def disputes_to_rule(user) -> QuerySet[Dispute]:
     """Open disputes this user rules on: a lead's teams' (or, when reviewers rule, their own reviews')."""
     from django.conf import settings

@@ -13,6 +13,7 @@ urlpatterns = [
     path("reviews/<int:pk>/submit/", views.review_submit, name="review_submit"),
     path("reviews/<int:pk>/disputes/", views.dispute_create, name="dispute_create"),
     path("my-reviews/", views.my_reviews, name="my_reviews"),
+    path("submitted/", views.submitted_by_me, name="submitted_by_me"),
     path("disputes/", views.disputes_view, name="disputes"),
     path("disputes/<int:pk>/rule/", views.dispute_rule, name="dispute_rule"),
     path("calibrations/", views.calibrations_view, name="calibrations"),

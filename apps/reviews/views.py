@@ -234,6 +234,16 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @workspace
+def submitted_by_me(request: HttpRequest) -> HttpResponse:
+    """A reviewer's own submitted reviews, to look back at (and see which are disputed)."""
+    if not selectors.is_reviewer(request.user):
+        raise PermissionDenied
+    page = Paginator(selectors.reviews_submitted_by(request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "reviews/submitted_by_me.html", {"reviews": page.object_list, "page": page})
+
+
+@require_GET
+@workspace
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(
         Review.objects.select_related("conversation__channel", "conversation__served_by", "version", "reviewer"),

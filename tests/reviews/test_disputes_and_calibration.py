@@ -253,3 +253,15 @@ def test_the_lead_cannot_be_one_of_the_reviewers(client):
         },
     )
     assert response.status_code == 400
+
+
+def test_a_reviewer_finds_the_reviews_they_submitted_and_an_agent_cannot_open_the_page(client):
+    review, agent_user, reviewer, _version = submitted_review(client)
+    client.force_login(reviewer)
+    page = client.get("/qa/submitted/").content.decode()
+    assert f"/qa/reviews/{review.pk}/" in page
+    other = UserFactory(role=roles.QA_REVIEWER)
+    client.force_login(other)
+    assert f"/qa/reviews/{review.pk}/" not in client.get("/qa/submitted/").content.decode()
+    client.force_login(agent_user)
+    assert client.get("/qa/submitted/").status_code == 403
