@@ -262,3 +262,26 @@ def test_admin_search_finds_content_in_either_chinese_script_and_in_answers(clie
     }[term]
     assert found == expected, (term, found)
     assert simplified and traditional
+
+
+def test_the_import_asks_publish_or_drafts_first_and_editors_get_drafts(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = "external_id,product,standard_question,answer\nfaq-1,mall-app,退款多久到账,1-3 天\n"
+    client.force_login(editor())
+    page = client.get("/admin/knowledge/article/import/").content.decode()
+    assert 'value="draft"' in page and 'value="publish"' not in page  # an editor may not publish
+    client.post("/admin/knowledge/article/import/", {"file": SimpleUploadedFile("faq.csv", csv.encode())})
+    assert ArticleVersion.objects.get(article__external_id="faq-1").status == VersionStatus.DRAFT
+
+    client.force_login(approver())
+    page = client.get("/admin/knowledge/article/import/").content.decode()
+    assert page.index('value="publish"') < page.index('type="file"')  # asked before the upload
+    csv2 = csv.replace("faq-1", "faq-2")
+    client.post(
+        "/admin/knowledge/article/import/", {"file": SimpleUploadedFile("faq.csv", csv2.encode()), "outcome": "draft"}
+    )
+    assert ArticleVersion.objects.get(article__external_id="faq-2").status == VersionStatus.DRAFT
+    csv3 = csv.replace("faq-1", "faq-3")
+    client.post("/admin/knowledge/article/import/", {"file": SimpleUploadedFile("faq.csv", csv3.encode())})
+    assert ArticleVersion.objects.get(article__external_id="faq-3").status == VersionStatus.PUBLISHED

@@ -177,10 +177,12 @@ class ArticleAdmin(VersionedItemAdmin):
             raise PermissionDenied
         report = None
         row_errors = []
-        form = ImportForm(request.POST or None, request.FILES or None)
+        form = ImportForm(
+            request.POST or None, request.FILES or None, may_publish=request.user.has_perm("knowledge.publish_content")
+        )
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            publish = not form.cleaned_data["as_draft"]
+            publish = form.publish
             try:
                 report = import_articles(
                     read_rows(upload.name, upload.read()),

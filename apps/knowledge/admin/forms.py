@@ -190,10 +190,35 @@ class ScriptVersionForm(_VersionForm):
 
 
 class ImportForm(forms.Form):
+    """Asked before the upload: publish the imported articles, or create drafts for review. Drafts are the
+    only choice, and the default, for someone who may not publish."""
+
+    PUBLISH, DRAFT = "publish", "draft"
+
+    outcome = forms.ChoiceField(
+        label=_("The imported articles"),
+        widget=forms.RadioSelect,
+        required=False,  # no answer: the person's default below
+    )
     file = forms.FileField(label=_("File"), help_text=_(".xlsx, .csv or .jsonl; see the column list below."))
-    as_draft = forms.BooleanField(required=False, label=_("Import as drafts (do not publish)"))
     skip_invalid = forms.BooleanField(required=False, label=_("Import the valid rows even if some rows are invalid"))
     strict = forms.BooleanField(required=False, label=_("Reject unknown products, categories and features"))
+
+    def __init__(self, *args, may_publish: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.may_publish = may_publish
+        choices = [(self.DRAFT, _("Create drafts to review and publish later"))]
+        if may_publish:
+            choices.insert(0, (self.PUBLISH, _("Publish them now (bots answer with them at once)")))
+        self.fields["outcome"].choices = choices
+        self.fields["outcome"].initial = self.PUBLISH if may_publish else self.DRAFT
+
+    def clean_outcome(self) -> str:
+        return self.cleaned_data.get("outcome") or self.fields["outcome"].initial
+
+    @property
+    def publish(self) -> bool:
+        return self.cleaned_data["outcome"] == self.PUBLISH
 
 
 class ReviewForm(forms.Form):
