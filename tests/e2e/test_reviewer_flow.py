@@ -32,9 +32,11 @@ def test_a_reviewer_scores_a_task_with_the_keyboard(page_as):
     expect(page.locator(".criterion.current")).to_have_count(1)
     page.keyboard.press("j")
     page.keyboard.press("k")
+    expect(page.locator("#provisional")).to_be_visible()  # the manual criterion is not scored yet
     for _ in range(version.criteria.count()):
         page.keyboard.press("p")
     expect(page.locator("#live-score")).to_have_text("100.00")
+    expect(page.locator("#provisional")).to_be_hidden()  # every criterion scored: the score is final
     page.locator(".criterion").first.click()
     page.keyboard.press("f")  # fail the first (automatic, standard) criterion again
     expect(page.locator("#live-score")).not_to_have_text("100.00")
@@ -58,7 +60,10 @@ def test_a_closed_tab_loses_nothing(page_as):
     manual = version.criteria.get(mode="manual")
     page.locator(f'.criterion[data-criterion="{manual.pk}"]').click()
     page.keyboard.press("p")
-    page.locator(f'.criterion-note[data-criterion="{manual.pk}"]').fill("解释清楚")
+    note = page.locator(f'.criterion-note[data-criterion="{manual.pk}"]')
+    expect(note).to_be_hidden()  # note boxes open on demand
+    page.locator(f'.note-toggle[data-criterion="{manual.pk}"]').click()
+    note.fill("解释清楚")
     expect(page.locator("#save-state")).to_have_text("✓")
     page.close()
     review = Review.objects.get(task=task)

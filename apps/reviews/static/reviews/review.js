@@ -23,7 +23,7 @@
   }
   for (const [id, note] of Object.entries(state.criterion_notes)) {
     const box = document.querySelector(`.criterion-note[data-criterion="${id}"]`);
-    if (box) box.value = note;
+    if (box) { box.value = note; if (note) showNote(box); }
   }
   for (const [id, note] of Object.entries(state.message_notes)) {
     const box = document.querySelector(`.message-note[data-message="${id}"]`);
@@ -32,6 +32,19 @@
   for (const [id, verdict] of Object.entries(state.finding_verdicts)) markVerdict(id, verdict);
   document.getElementById("comment").value = state.comment || "";
   focusCriterion(firstUnscored());
+
+  // Note boxes open on demand (a button, or key C), and stay open once they hold something.
+  function showNote(box) {
+    box.hidden = false;
+    const toggle = document.querySelector(`.note-toggle[data-criterion="${box.dataset.criterion}"]`);
+    if (toggle) toggle.hidden = true;
+  }
+
+  // The score is provisional until every criterion has an outcome.
+  function updateProvisional() {
+    const provisional = document.getElementById("provisional");
+    if (provisional) provisional.hidden = criteria.every((c) => c.querySelector("input:checked"));
+  }
 
   function firstUnscored() {
     const index = criteria.findIndex((c) => !c.querySelector("input:checked"));
@@ -142,6 +155,7 @@
   }
 
   function changed() {
+    updateProvisional();
     dirty = true;
     clearTimeout(timer);
     timer = setTimeout(save, 400);
@@ -182,6 +196,12 @@
 
   // --- events -------------------------------------------------------------------------------------
   form.addEventListener("change", changed);
+  document.querySelectorAll(".note-toggle").forEach((toggle) => toggle.addEventListener("click", () => {
+    const box = document.querySelector(`.criterion-note[data-criterion="${toggle.dataset.criterion}"]`);
+    showNote(box);
+    box.focus();
+  }));
+  updateProvisional();
   document.querySelectorAll("textarea").forEach((box) => box.addEventListener("input", changed));
   document.querySelectorAll(".verdict").forEach((button) =>
     button.addEventListener("click", () => setVerdict(button.closest("li").dataset.finding, button.dataset.verdict)));
@@ -222,7 +242,9 @@
       focusCriterion(current - 1);
       event.preventDefault();
     } else if (key === "c") {
-      criteria[current].querySelector(".criterion-note").focus();
+      const box = criteria[current].querySelector(".criterion-note");
+      showNote(box);
+      box.focus();
       event.preventDefault();
     }
   });
