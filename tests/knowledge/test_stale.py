@@ -184,3 +184,20 @@ def test_the_article_list_shows_a_stale_badge_naming_the_release(client):
 
     stale_cells = re.findall(r'<td class="field-stale">(.*?)</td>', page)
     assert len(stale_cells) == 2 and not any("<img" in cell for cell in stale_cells)  # no tick reading "fine"
+
+
+@pytest.mark.django_db
+def test_the_stale_queue_shows_questions_and_feature_names_not_ids_and_slugs(client):
+    mall = ProductFactory(slug="mall-app")
+    published_article(product=mall, features=["refund"], external_id="refund-1", standard_question="退款多久到账？")
+    from apps.catalog.models import Feature
+
+    Feature.objects.filter(product=mall, slug="refund").update(name="退款")
+    release_flag_stale_content(release_id=record(mall, "5.3.0", ["refund"]).pk)
+    client.force_login(editor())
+    page = client.get("/admin/knowledge/staleflag/").content.decode()
+    assert "退款多久到账？" in page
+    import re
+
+    features = re.findall(r'<td class="field-changed_features">(.*?)</td>', page)
+    assert features == ["退款"]

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.errors import DomainError
-from apps.knowledge.models import StaleFlag
+from apps.knowledge.models import ArticleVersion, ScriptVersion, StaleFlag
 from apps.knowledge.services import workflow
 
 
@@ -43,17 +45,43 @@ class StaleFlagAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        # What editors recognise: the question (or script title) and the features' names, not ids and slugs.
+        latest_question = ArticleVersion.objects.filter(article=OuterRef("article")).order_by("-number")
+        latest_title = ScriptVersion.objects.filter(script=OuterRef("script")).order_by("-number")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                item_text=Coalesce(
+                    Subquery(latest_question.values("standard_question")[:1]),
+                    Subquery(latest_title.values("title")[:1]),
+                ),
+                feature_names=RawSQL(
+                    "SELECT array_agg(f.name ORDER BY f.name) FROM catalog_feature f "
+                    "JOIN catalog_release r ON r.product_id = f.product_id "
+                    "WHERE r.id = knowledge_staleflag.release_id AND f.slug = ANY(knowledge_staleflag.features)",
+                    [],
+                ),
+            )
+        )
+
     @admin.display(description=gettext_lazy("article or script"))
     def content(self, obj: StaleFlag) -> str:
         item = obj.article or obj.script
         url_name = "admin:knowledge_article_change" if obj.article_id else "admin:knowledge_script_change"
         from django.urls import reverse
 
-        return format_html('<a href="{}">{}</a>', reverse(url_name, args=[item.pk]), item.external_id)
+        return format_html(
+            '<a href="{}">{}</a> <span class="kb-muted">{}</span>',
+            reverse(url_name, args=[item.pk]),
+            obj.item_text or item.external_id,
+            item.external_id,
+        )
 
     @admin.display(description=gettext_lazy("changed features"))
     def changed_features(self, obj: StaleFlag) -> str:
-        return ", ".join(obj.features) or "—"
+        return "、".join(obj.feature_names or obj.features) or "—"
 
     @admin.action(description=gettext_lazy("Verify the flagged content (still correct)"))
     def verify_content(self, request, queryset) -> None:
