@@ -38,6 +38,7 @@ class GapGroup:
     best_guess: Article | None
     product: Product | None
     reasons: list[tuple[str, int]] = field(default_factory=list)  # (reason label, count)
+    best_guess_question: str = ""  # what editors recognise the best guess by
 
 
 def open_gap_queries() -> QuerySet[AnswerQuery]:
@@ -80,7 +81,18 @@ def gap_groups(*, limit: int = 100) -> list[GapGroup]:
             )
         )
     result.sort(key=lambda g: g.count, reverse=True)
-    return result[:limit]
+    result = result[:limit]
+    guesses_pks = {g.best_guess.pk for g in result if g.best_guess}
+    questions = dict(
+        ArticleVersion.objects.filter(article_id__in=guesses_pks)
+        .order_by("article_id", "-number")
+        .distinct("article_id")
+        .values_list("article_id", "standard_question")
+    )
+    for group in result:
+        if group.best_guess:
+            group.best_guess_question = questions.get(group.best_guess.pk, "")
+    return result
 
 
 def _gap_reason(query: AnswerQuery) -> str:

@@ -83,3 +83,11 @@ def test_the_editors_home_links_to_the_knowledge_gaps(client):
     client.force_login(editor())
     page = client.get("/admin/").content.decode()
     assert "/admin/answers/answerquery/gaps/" in page
+
+
+def test_a_gap_names_its_best_guess_by_question(client, gaps):
+    article = published_article(product=gaps, external_id="store-hours", standard_question="门店营业时间是几点？")
+    AnswerQuery.objects.filter(decision="low_confidence").update(top_candidate=article.article)
+    client.force_login(editor())
+    page = client.get("/admin/answers/answerquery/gaps/").content.decode()
+    assert "门店营业时间是几点？" in page
