@@ -258,7 +258,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     lines, _findings = _transcript_and_findings(review.conversation, review.version)
     criteria = list(review.version.criteria.select_related("section").order_by("section__position", "position", "id"))
-    disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by")}
+    disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by", "raised_by", "criterion")}
     rows = [
         {
             "criterion": c,

@@ -32,7 +32,7 @@ def test_an_agent_disputes_and_a_lead_overturns(page_as):
     row = agent.locator(f'#outcomes tr[data-criterion="{manual.pk}"]')
     row.locator('input[name="reason"]').fill("客户问题已在通话中解决，有录音为证")
     row.get_by_role("button").click()
-    expect(agent.locator(".messages")).to_be_visible()
+    expect(agent.locator(".messages li").first).to_be_visible()
     shot(agent, "05-agent-disputed")
     assert Dispute.objects.get().status == Dispute.Status.OPEN
 
@@ -41,8 +41,10 @@ def test_an_agent_disputes_and_a_lead_overturns(page_as):
     expect(boss.locator("#disputes tbody tr")).to_have_count(1)
     shot(boss, "06-lead-disputes")
     boss.locator("#disputes a").first.click()
-    form = boss.locator(f'#outcomes tr[data-criterion="{manual.pk}"] form.rule-form')
-    form.locator('select[name="decision"]').select_option("overturn")
+    form = boss.locator(f'#rulings form.rule-form[data-criterion="{manual.pk}"]')  # rulings have their own panel
+    expect(form).to_be_visible()
+    shot(boss, "06b-lead-ruling-panel")
+    form.get_by_label("改判为").check()
     form.locator('select[name="outcome"]').select_option("pass")
     form.locator('input[name="note"]').fill("录音证实已解决")
     form.get_by_role("button").click()
