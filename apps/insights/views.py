@@ -194,6 +194,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "grain": grain,
             "cards": cards,
+            "has_data": bool(now.get("conversations")),
             "breakdowns": breakdowns,
             "chart": {
                 "labels": [p["bucket"].isoformat() for p in points],

@@ -241,3 +241,11 @@ def test_a_qa_lead_gets_the_teams_scores_and_open_disputes(client):
     assert send_weekly_digest() == 1
     [message] = mail.outbox
     assert message.to == ["lead@example.com"] and "售后一组" in message.body and "/qa/disputes/" in message.body
+
+
+def test_an_empty_period_says_so_instead_of_showing_blank_charts(client):
+    make_conversations(20)
+    rollup_pending()
+    client.force_login(UserFactory(role=roles.QA_LEAD))
+    assert 'id="empty-state"' in client.get("/insights/?start=2020-01-01&end=2020-01-31").content.decode()
+    assert 'id="empty-state"' not in client.get("/insights/?start=2026-10-01&end=2026-10-20").content.decode()

@@ -11,9 +11,11 @@
     },
     options: { scales: { y: { suggestedMin: 0, suggestedMax: 100 } }, animation: false },
   });
-  new Chart(document.getElementById("chart-findings"), {
+  const findings = document.getElementById("chart-findings");
+  new Chart(findings, {
     type: "bar",
-    data: { labels: data.findings.labels, datasets: [{ label: "findings", data: data.findings.values }] },
+    // The legend's word comes from the page, in the reader's language.
+    data: { labels: data.findings.labels, datasets: [{ label: findings.dataset.label, data: data.findings.values }] },
     options: { indexAxis: "y", animation: false },
   });
 })();
