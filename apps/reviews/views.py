@@ -86,6 +86,16 @@ def start_next(request: HttpRequest) -> HttpResponse:
 # --- the review page -------------------------------------------------------------------------------
 
 
+def _grouped_by_rule(findings: list) -> list[dict]:
+    """Findings per rule, the most severe rule first, in message order within a rule."""
+    groups: dict[int, dict] = {}
+    for finding in sorted(findings, key=lambda f: (f.message_id or 0, f.pk)):
+        group = groups.setdefault(finding.rule_id, {"rule": finding.rule, "severity": finding.severity, "findings": []})
+        group["findings"].append(finding)
+    order = {"critical": 0, "major": 1, "minor": 2, "info": 3}
+    return sorted(groups.values(), key=lambda g: (order.get(g["severity"], 9), g["rule"].name))
+
+
 def _transcript_and_findings(conversation, version) -> tuple[list, list]:
     """The conversation's messages as the page shows them, and the machine's findings for this version."""
     findings = list(Finding.objects.filter(conversation=conversation, score__version=version).select_related("rule"))
@@ -140,6 +150,7 @@ def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | Non
             "version": version,
             "lines": lines,
             "findings": findings,
+            "finding_groups": _grouped_by_rule(findings),
             "sections": sections,
             "state": state,
         },

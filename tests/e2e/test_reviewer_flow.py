@@ -62,7 +62,7 @@ def test_a_closed_tab_loses_nothing(page_as):
     page.keyboard.press("p")
     note = page.locator(f'.criterion-note[data-criterion="{manual.pk}"]')
     expect(note).to_be_hidden()  # note boxes open on demand
-    page.locator(f'.note-toggle[data-criterion="{manual.pk}"]').click()
+    page.locator(f'.criterion-note-toggle[data-criterion="{manual.pk}"]').click()
     note.fill("解释清楚")
     expect(page.locator("#save-state")).to_have_text("✓")
     page.close()
@@ -96,3 +96,22 @@ def test_submitting_with_a_criterion_unscored_shows_the_error_on_that_criterion(
     page.get_by_role("button", name="提交", exact=True).click()
     page.wait_for_url(re.compile(r"/qa/$"))  # back to the queue
     assert Review.objects.get(task=task).status == Review.Status.SUBMITTED
+
+
+def test_a_rules_findings_are_grouped_and_overturned_at_once(page_as):
+    [task], _agent, reviewer, version = setup_tasks(1)
+    page = page_as(reviewer)
+    page.goto(f"{page.base}/qa/tasks/{task.pk}/")
+    group = page.locator(".finding-group").first
+    expect(group.locator("li")).to_have_count(2)  # 不知道 and 自己看, one rule
+    automatic = version.criteria.get(mode="automatic")
+    expect(page.locator(f'input[name="c{automatic.pk}"][value="fail"]')).to_be_checked()
+    group.get_by_role("button", name="全部改判").click()
+    for item in group.locator("li").all():
+        expect(item).to_have_attribute("data-verdict", "overturned")
+    # The machine was wrong on every finding of the rule: the criterion it decided passes.
+    expect(page.locator(f'input[name="c{automatic.pk}"][value="pass"]')).to_be_checked()
+    expect(page.locator("#save-state")).to_have_text("✓")
+    shot(page, "05-findings-overturned-at-once")
+    review = Review.objects.get(task=task)
+    assert set(review.finding_verdicts.values()) == {"overturned"} and len(review.finding_verdicts) == 2

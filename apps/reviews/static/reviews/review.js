@@ -36,7 +36,7 @@
   // Note boxes open on demand (a button, or key C), and stay open once they hold something.
   function showNote(box) {
     box.hidden = false;
-    const toggle = document.querySelector(`.note-toggle[data-criterion="${box.dataset.criterion}"]`);
+    const toggle = document.querySelector(`.criterion-note-toggle[data-criterion="${box.dataset.criterion}"]`);
     if (toggle) toggle.hidden = true;
   }
 
@@ -196,7 +196,7 @@
 
   // --- events -------------------------------------------------------------------------------------
   form.addEventListener("change", changed);
-  document.querySelectorAll(".note-toggle").forEach((toggle) => toggle.addEventListener("click", () => {
+  document.querySelectorAll(".criterion-note-toggle").forEach((toggle) => toggle.addEventListener("click", () => {
     const box = document.querySelector(`.criterion-note[data-criterion="${toggle.dataset.criterion}"]`);
     showNote(box);
     box.focus();
@@ -205,6 +205,13 @@
   document.querySelectorAll("textarea").forEach((box) => box.addEventListener("input", changed));
   document.querySelectorAll(".verdict").forEach((button) =>
     button.addEventListener("click", () => setVerdict(button.closest("li").dataset.finding, button.dataset.verdict)));
+  // A rule's findings are grouped: one click confirms or overturns them all.
+  document.querySelectorAll(".verdict-all").forEach((button) => button.addEventListener("click", () => {
+    const rule = button.closest(".finding-group").dataset.rule;
+    for (const [findingId, ruleId] of Object.entries(state.finding_rules)) {
+      if (String(ruleId) === rule) setVerdict(findingId, button.dataset.verdict);
+    }
+  }));
   document.querySelectorAll(".note-toggle").forEach((button) => button.addEventListener("click", () => {
     const box = document.querySelector(`.message-note[data-message="${button.dataset.message}"]`);
     box.hidden = false;
