@@ -103,7 +103,19 @@ class RuleAdmin(admin.ModelAdmin):
 class CriterionInline(admin.TabularInline):
     model = Criterion
     extra = 0
-    fields = ["section", "title", "mode", "kind", "points", "fatal", "severity", "allow_na", "rule", "position"]
+    fields = [
+        "section",
+        "title",
+        "mode",
+        "kind",
+        "points",
+        "fatal",
+        "severity",
+        "allow_na",
+        "human_only",
+        "rule",
+        "position",
+    ]
     autocomplete_fields = ["rule"]
 
 

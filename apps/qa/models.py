@@ -188,6 +188,11 @@ class Criterion(models.Model):
     fatal = models.BooleanField(_("fatal (一票否决)"), default=False, help_text=_("Failing it zeroes the review."))
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MINOR)
     allow_na = models.BooleanField(_("may be N/A"), default=True)
+    human_only = models.BooleanField(
+        _("only where a human served"),
+        default=False,
+        help_text=_("On a conversation the bot handled alone, the review starts with this criterion as N/A."),
+    )
     rule = models.ForeignKey(
         Rule,
         null=True,

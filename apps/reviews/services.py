@@ -55,12 +55,17 @@ def version_lines(version: ScorecardVersion) -> list[Line]:
 
 
 def prefilled_outcomes(conversation: Conversation, version: ScorecardVersion) -> dict[str, str]:
-    """The machine's outcomes of automatic and assisted criteria, for the reviewer to confirm or change."""
+    """The machine's outcomes of automatic and assisted criteria, for the reviewer to confirm or change;
+    and N/A for criteria only meant for a human's service when the bot handled the conversation alone."""
+    prefilled: dict[str, str] = {}
+    if conversation.agent_message_count == 0:
+        for criterion_id in version.criteria.filter(human_only=True, allow_na=True).values_list("id", flat=True):
+            prefilled[str(criterion_id)] = NA
     auto = AutoScore.objects.filter(conversation=conversation, version=version).first()
-    if auto is None:
-        return {}
-    modes = dict(version.criteria.values_list("id", "mode"))
-    return {k: v for k, v in auto.outcomes.items() if modes.get(int(k)) in ("automatic", "assisted")}
+    if auto is not None:
+        modes = dict(version.criteria.values_list("id", "mode"))
+        prefilled.update({k: v for k, v in auto.outcomes.items() if modes.get(int(k)) in ("automatic", "assisted")})
+    return prefilled
 
 
 # --- tasks and drafts ------------------------------------------------------------------------------

@@ -187,3 +187,21 @@ def test_the_queue_pages_through_every_task_and_filters_by_reason_and_due_date(c
     assert f"/qa/tasks/{overdue.pk}/" in page
     other = next(value for value in ReviewTask.Reason.values if value != reason)
     assert f"/qa/tasks/{overdue.pk}/" not in client.get("/qa/", {"reason": other}).content.decode()
+
+
+def test_human_only_criteria_start_as_na_when_the_bot_handled_the_conversation_alone():
+    from apps.conversations.models import Conversation
+    from apps.qa.services.scorecards import scorecard_export
+    from apps.reviews.services import prefilled_outcomes
+
+    [task], _agent, _reviewer, version = setup_tasks(1)
+    manual = version.criteria.get(mode="manual")
+    manual.human_only = True
+    manual.save(update_fields=["human_only"])
+    conversation = task.conversation
+    assert str(manual.pk) not in prefilled_outcomes(conversation, version)  # a human served this one
+    Conversation.objects.filter(pk=conversation.pk).update(agent_message_count=0)
+    conversation.refresh_from_db()
+    assert prefilled_outcomes(conversation, version)[str(manual.pk)] == "na"
+    exported = [c for s in scorecard_export(version)["sections"] for c in s["criteria"]]
+    assert any(c["human_only"] for c in exported)  # the flag travels with the scorecard's JSON

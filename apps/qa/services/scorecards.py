@@ -85,6 +85,7 @@ def _copy_criteria(source: ScorecardVersion, target: ScorecardVersion) -> None:
                     fatal=c.fatal,
                     severity=c.severity,
                     allow_na=c.allow_na,
+                    human_only=c.human_only,
                     rule_id=c.rule_id,
                     position=c.position,
                 )
@@ -114,6 +115,7 @@ def scorecard_export(version: ScorecardVersion) -> dict:
                         "fatal": c.fatal,
                         "severity": c.severity,
                         "allow_na": c.allow_na,
+                        "human_only": c.human_only,
                         "rule": c.rule.code if c.rule_id else None,
                     }
                     for c in section.criteria.select_related("rule")
@@ -213,7 +215,7 @@ def _criterion(raw: object, path: str, rules: dict[str, Rule], err) -> dict | No
         err(f"{path}.points", _("A number from 0 to 100."))
         points = Decimal(0)
     line["points"] = points
-    for key, default in (("fatal", False), ("allow_na", True)):
+    for key, default in (("fatal", False), ("allow_na", True), ("human_only", False)):
         value = raw.get(key, default)
         if not isinstance(value, bool):
             err(f"{path}.{key}", _("true or false."))
