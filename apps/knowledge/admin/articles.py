@@ -88,7 +88,7 @@ class ArticleAdmin(VersionedItemAdmin):
         "bot_uses",
         "helpful_rate",
         "owner",
-        "updated_at",
+        "updated",
     ]
     list_filter = [
         StatusFilter,

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -123,6 +124,11 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
                 stale_release=Subquery(open_flags.order_by("-created_at").values("release__version")[:1]),
             )
         )
+
+    @admin.display(description=gettext_lazy("updated"), ordering="updated_at")
+    def updated(self, obj) -> str:
+        """The day only: the list must fit 1440 px, and the time of day rarely matters here."""
+        return f"{timezone.localtime(obj.updated_at):%Y-%m-%d}"
 
     @admin.display(description=gettext_lazy("stale"), ordering="is_stale")
     def stale(self, obj) -> str:

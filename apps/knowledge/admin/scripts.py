@@ -56,7 +56,7 @@ class ScriptAdmin(VersionedItemAdmin):
         "stale",
         "needs_verification",
         "owner",
-        "updated_at",
+        "updated",
     ]
     list_filter = [
         StatusFilter,
