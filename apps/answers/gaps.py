@@ -2,20 +2,25 @@
 
 A gap is a handed-off question (low confidence, no match, or a session's failures in a row), a
 suggestion list the customer answered with "none of these", or an answer marked unhelpful, not yet
-resolved. Similar questions are grouped
-greedily by the overlap of their lexical tokens.
+resolved. Questions are grouped by meaning, with the embeddings bots already use (by the overlap of
+their words if the embedder is unavailable).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.answers.embedding import get_embedder
 from apps.answers.models import AnswerQuery, Decision
 from apps.answers.services.vocabulary import current_vocabulary
 from apps.catalog.models import Product
@@ -24,8 +29,11 @@ from apps.knowledge.models import Article, ArticleVersion
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ArticleContent
 
-SIMILARITY = 0.5
+SIMILARITY = 0.5  # token overlap, when the embedder is unavailable
+MEANING_SIMILARITY = 0.95  # cosine of the bots' embeddings
+EMBEDDING_CACHE_SECONDS = 7 * 86400
 MAX_QUERIES = 5000
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,20 +57,62 @@ def open_gap_queries() -> QuerySet[AnswerQuery]:
     )
 
 
-def gap_groups(*, limit: int = 100) -> list[GapGroup]:
+def _embeddings(texts: list[str]) -> np.ndarray:
+    """The bots' own embeddings of the questions, cached per text: grouping the same gaps again is free."""
+    keys = {text: "answers:gap-embedding:" + hashlib.sha1(text.encode()).hexdigest() for text in set(texts)}
+    cached = cache.get_many(list(keys.values()))
+    missing = [text for text, key in keys.items() if key not in cached]
+    for start in range(0, len(missing), 64):
+        batch = missing[start : start + 64]
+        vectors = get_embedder().queries(batch)
+        fresh = {keys[text]: vector.astype(np.float32).tobytes() for text, vector in zip(batch, vectors, strict=True)}
+        cache.set_many(fresh, EMBEDDING_CACHE_SECONDS)
+        cached.update(fresh)
+    return np.array([np.frombuffer(cached[keys[text]], dtype=np.float32) for text in texts])
+
+
+def _group_by_meaning(queries: list[AnswerQuery]) -> list[list[AnswerQuery]]:
+    """Greedy grouping by the cosine similarity of the questions' embeddings to each group's first one:
+    提现多久到账 and 退款多久到账 share words but not meaning (0.94), 门店几点开门 and 你们门店几点开门呀 do (0.99)."""
+    vectors = _embeddings([query.normalized or query.question for query in queries])
+    heads: list[np.ndarray] = []
+    groups: list[list[AnswerQuery]] = []
+    for query, vector in zip(queries, vectors, strict=True):
+        if heads:
+            similarities = np.array(heads) @ vector
+            best = int(similarities.argmax())
+            if similarities[best] >= MEANING_SIMILARITY:
+                groups[best].append(query)
+                continue
+        heads.append(vector)
+        groups.append([query])
+    return groups
+
+
+def _group_by_words(queries: list[AnswerQuery]) -> list[list[AnswerQuery]]:
+    """Without the embedder (an outside endpoint that is down): the overlap of the questions' tokens."""
     vocabulary = current_vocabulary()
-    queries = list(open_gap_queries().select_related("top_candidate", "product").order_by("-created_at")[:MAX_QUERIES])
     groups: list[tuple[set[str], list[AnswerQuery]]] = []
     for query in queries:
         tokens = set(vocabulary.tokens(query.normalized)) or {query.normalized}
         for group_tokens, members in groups:
-            overlap = len(tokens & group_tokens) / len(tokens | group_tokens)
-            if overlap >= SIMILARITY:
+            if len(tokens & group_tokens) / len(tokens | group_tokens) >= SIMILARITY:
                 members.append(query)
                 group_tokens |= tokens
                 break
         else:
             groups.append((tokens, [query]))
+    return [members for _tokens, members in groups]
+
+
+def gap_groups(*, limit: int = 100) -> list[GapGroup]:
+    queries = list(open_gap_queries().select_related("top_candidate", "product").order_by("-created_at")[:MAX_QUERIES])
+    try:
+        grouped = _group_by_meaning(queries) if queries else []
+    except Exception:
+        logger.warning("knowledge gaps grouped by words: the embedder failed", exc_info=True)
+        grouped = _group_by_words(queries)
+    groups = [(None, members) for members in grouped]
     result = []
     for _tokens, members in groups:
         questions = Counter(m.question for m in members)

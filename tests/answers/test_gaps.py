@@ -91,3 +91,29 @@ def test_a_gap_names_its_best_guess_by_question(client, gaps):
     client.force_login(editor())
     page = client.get("/admin/answers/answerquery/gaps/").content.decode()
     assert "门店营业时间是几点？" in page
+
+
+def test_gaps_are_grouped_by_meaning_not_by_shared_words(gaps):
+    for text in ("提现多久到账", "提现几天能到", "退款多久到账", "退款什么时候到账"):
+        gap(text, product=gaps)
+    groups = {frozenset(g.examples) for g in gap_groups()}
+    assert frozenset({"提现多久到账", "提现几天能到"}) in groups
+    assert frozenset({"退款多久到账", "退款什么时候到账"}) in groups
+    assert frozenset({"门店几点开门", "你们门店几点开门呀"}) in groups
+
+
+def test_without_the_embedder_gaps_are_still_grouped_by_words(gaps, settings, caplog):
+    from apps.answers.embedding import get_embedder
+
+    settings.EMBEDDING_BACKEND = "openai"
+    settings.EMBEDDING_URL = "http://127.0.0.1:9/v1"  # nothing listens: the embedder fails
+    get_embedder.cache_clear()
+    try:
+        from django.core.cache import cache
+
+        cache.clear()
+        groups = gap_groups()
+    finally:
+        get_embedder.cache_clear()
+    assert sum(g.count for g in groups) == 4 and any(g.count == 3 for g in groups)
+    assert "grouped by words" in caplog.text
