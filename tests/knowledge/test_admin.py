@@ -285,3 +285,19 @@ def test_the_import_asks_publish_or_drafts_first_and_editors_get_drafts(client):
     csv3 = csv.replace("faq-1", "faq-3")
     client.post("/admin/knowledge/article/import/", {"file": SimpleUploadedFile("faq.csv", csv3.encode())})
     assert ArticleVersion.objects.get(article__external_id="faq-3").status == VersionStatus.PUBLISHED
+
+
+def test_the_article_page_puts_content_first_and_shows_approvers_the_change_inline(client):
+    published = published_article(external_id="refund", standard_question="退款多久到账？", answer="1–3 个工作日。")
+    article = published.article
+    new = workflow.version_create(
+        item=article, base_number=1, by=None, content=article_content(answer="3–5 个工作日，节假日顺延。")
+    )
+    workflow.version_submit(version=new, by=None)
+    client.force_login(approver())
+    page = client.get(f"/admin/knowledge/article/{article.pk}/change/").content.decode()
+    assert page.index("kb-panel") < page.index('name="verification_interval_days"')  # content before metadata
+    assert "kb-review-diff" in page and "节假日顺延" in page  # what v2 changes, inline
+    client.force_login(editor())
+    page = client.get(f"/admin/knowledge/article/{article.pk}/change/").content.decode()
+    assert "kb-review-diff" not in page  # only for who may approve

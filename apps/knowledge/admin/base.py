@@ -237,8 +237,22 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
                 can_verify=request.user.has_perm("knowledge.verify_content"),
                 can_archive=request.user.has_perm("knowledge.archive_content"),
                 review_form=ReviewForm(),
+                review_diff=self._review_diff(request, versions),
             )
         return super().change_view(request, object_id, form_url, extra)
+
+    def _review_diff(self, request: HttpRequest, versions: list) -> list:
+        """For whoever may approve: what the version in review changes against the published one, inline."""
+        latest = versions[0] if versions else None
+        published = next((v for v in versions if v.status == VersionStatus.PUBLISHED), None)
+        if (
+            latest is None
+            or published is None
+            or latest.status != VersionStatus.IN_REVIEW
+            or not request.user.has_perm("knowledge.publish_content")
+        ):
+            return []
+        return [d for d in content_diff(workflow.content_of(published), workflow.content_of(latest)) if d.changed]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
