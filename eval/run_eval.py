@@ -67,7 +67,7 @@ OOS_GROUPS = ("uncovered service", "chit-chat", "near miss")  # the file's out-o
 
 
 def decide(model, thresholds, candidates) -> tuple[str, bool, bool]:
-    """(decision, first is the expected article's pk?, ...) as the service decides (see answering.py)."""
+    """(decision, candidate article pks best first, confidence), as the service decides (answering.py)."""
     from apps.answers.services.answering import MIN_SUGGESTIONS
     from apps.answers.verifier import candidate_features
 
