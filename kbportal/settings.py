@@ -68,6 +68,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # The admin theme (django-unfold) before django.contrib.admin, so its templates win; "Basic" because
+    # our own KBAdminConfig installs the site (an UnfoldAdminSite) as ``admin.site``.
+    "unfold.apps.BasicAppConfig",
+    "unfold.contrib.filters",
     "apps.core.admin_site.KBAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -93,6 +97,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.RejectNulInPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,6 +244,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "home"  # each role's own home (apps.core.navigation.home_for)
 
 # --- i18n ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -251,6 +257,41 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+
+# --- Admin theme (django-unfold): one look and one menu for the admin, /qa/ and /insights/ ---------------
+UNFOLD = {
+    "SITE_TITLE": _("KB Portal"),
+    "SITE_HEADER": _("KB Portal"),
+    "SITE_SYMBOL": "support_agent",
+    "SITE_URL": "/",
+    "SHOW_LANGUAGES": True,  # 简体 / 繁體 / English in the account menu
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": True,
+    "BORDER_RADIUS": "6px",
+    "COLORS": {
+        # Tailwind's blue: AA contrast for white text on 600 and for 600 text on white.
+        "primary": {
+            "50": "oklch(97% .014 254.604)",
+            "100": "oklch(93.2% .032 255.585)",
+            "200": "oklch(88.2% .059 254.128)",
+            "300": "oklch(80.9% .105 251.813)",
+            "400": "oklch(70.7% .165 254.624)",
+            "500": "oklch(62.3% .214 259.815)",
+            "600": "oklch(54.6% .245 262.881)",
+            "700": "oklch(48.8% .243 264.376)",
+            "800": "oklch(42.4% .199 265.638)",
+            "900": "oklch(37.9% .146 265.522)",
+            "950": "oklch(28.2% .091 267.935)",
+        },
+    },
+    "STYLES": ["apps.core.admin_site.portal_stylesheet"],
+    "SIDEBAR": {
+        "show_search": False,
+        "show_all_applications": False,
+        # The portal's pages the person may open, then the admin's models they may view (by permission).
+        "navigation": "apps.core.navigation.sidebar",
+    },
+}
 
 # --- Static files ----------------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -13,6 +13,7 @@ from apps.answers.gaps import gap_add_as_similar, gap_create_draft, gap_groups
 from apps.answers.models import AnswerPolicy, AnswerQuery, ConfidenceFit, HumanOnlyTopic, Synonym, Term
 from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 from apps.catalog.models import Product
+from apps.core.admin_base import ModelAdmin
 from apps.core.errors import DomainError
 from apps.knowledge.models import Article
 
@@ -34,7 +35,7 @@ class SynonymForm(forms.ModelForm):
         fields = ["canonical", "variants"]
 
 
-class _ConfigAdmin(admin.ModelAdmin):
+class _ConfigAdmin(ModelAdmin):
     """Changes to answer settings reach every web process at once (they rebuild on the next question)."""
 
     def save_model(self, request, obj, form, change):
@@ -48,6 +49,7 @@ class _ConfigAdmin(admin.ModelAdmin):
 
 @admin.register(Synonym)
 class SynonymAdmin(_ConfigAdmin):
+    sidebar_icon = "sync_alt"
     form = SynonymForm
     list_display = ["canonical", "variant_list"]
     search_fields = ["canonical", "variants"]
@@ -73,6 +75,7 @@ class HumanOnlyTopicForm(forms.ModelForm):
 
 @admin.register(HumanOnlyTopic)
 class HumanOnlyTopicAdmin(_ConfigAdmin):
+    sidebar_icon = "support_agent"
     form = HumanOnlyTopicForm
     list_display = ["name", "keyword_list", "is_active"]
 
@@ -83,6 +86,7 @@ class HumanOnlyTopicAdmin(_ConfigAdmin):
 
 @admin.register(Term)
 class TermAdmin(_ConfigAdmin):
+    sidebar_icon = "spellcheck"
     list_display = ["text"]
     search_fields = ["text"]
 
@@ -90,6 +94,7 @@ class TermAdmin(_ConfigAdmin):
 @admin.register(AnswerPolicy)
 class AnswerPolicyAdmin(_ConfigAdmin):
     """Editors set the precision they want from direct answers; the thresholds follow from the latest fit."""
+    sidebar_icon = "tune"
 
     list_display = ["product", "channel", "target_precision", "answer_threshold", "clarify_threshold", "in_force"]
     list_filter = ["product", "channel"]
@@ -107,8 +112,9 @@ class AnswerPolicyAdmin(_ConfigAdmin):
 
 
 @admin.register(ConfidenceFit)
-class ConfidenceFitAdmin(admin.ModelAdmin):
+class ConfidenceFitAdmin(ModelAdmin):
     """Each refit of bot decisions: when, on how many pairs, and the precision it expects (read-only)."""
+    sidebar_icon = "model_training"
 
     list_display = [
         "created_at",
@@ -167,8 +173,9 @@ class ConfidenceFitAdmin(admin.ModelAdmin):
 
 
 @admin.register(AnswerQuery)
-class AnswerQueryAdmin(admin.ModelAdmin):
+class AnswerQueryAdmin(ModelAdmin):
     """The log of bot questions, with the knowledge-gaps view on top of it."""
+    sidebar_icon = "smart_toy"
 
     list_display = [
         "created_at",

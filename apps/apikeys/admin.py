@@ -6,15 +6,17 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from unfold.widgets import UnfoldAdminCheckboxSelectMultiple
 
 from apps.apikeys.models import ApiKey
 from apps.apikeys.scopes import SCOPE_CHOICES
 from apps.apikeys.services import api_key_issue, api_key_revoke, api_keys_changed
+from apps.core.admin_base import ModelAdmin
 
 
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=SCOPE_CHOICES, widget=forms.CheckboxSelectMultiple, label=gettext_lazy("scopes")
+        choices=SCOPE_CHOICES, widget=UnfoldAdminCheckboxSelectMultiple, label=gettext_lazy("scopes")
     )
 
     class Meta:
@@ -23,7 +25,8 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
+    sidebar_icon = "key"
     list_display = ["name", "masked", "scope_list", "created_at", "last_used_at", "expires_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "prefix"]

@@ -10,17 +10,19 @@ from django.utils.translation import gettext_lazy
 
 from apps.catalog.models import Feature, Product, Release
 from apps.catalog.services import release_schedule_stale_check
+from apps.core.admin_base import ModelAdmin, TabularInline
 from apps.core.versions import version_key
 
 
-class FeatureInline(admin.TabularInline):
+class FeatureInline(TabularInline):
     model = Feature
     fields = ["slug", "name"]
     extra = 1
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ModelAdmin):
+    sidebar_icon = "inventory_2"
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -28,14 +30,16 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feature)
-class FeatureAdmin(admin.ModelAdmin):
+class FeatureAdmin(ModelAdmin):
+    sidebar_icon = "extension"
     list_display = ["name", "slug", "product"]
     list_filter = ["product"]
     search_fields = ["name", "slug"]
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(ModelAdmin):
+    sidebar_icon = "new_releases"
     list_display = ["product", "version", "released_at", "feature_list", "flagged", "source", "stale_check_done_at"]
     list_filter = ["product", "source"]
     search_fields = ["version", "notes"]

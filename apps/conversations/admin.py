@@ -7,24 +7,28 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from apps.conversations.models import Agent, Channel, Conversation, Customer, Message, SlaTier, Team
+from apps.core.admin_base import ModelAdmin, TabularInline
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ModelAdmin):
+    sidebar_icon = "hub"
     list_display = ["code", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ModelAdmin):
+    sidebar_icon = "groups"
     list_display = ["name", "business_hours"]
     filter_horizontal = ["leads"]
     search_fields = ["name"]
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(ModelAdmin):
+    sidebar_icon = "badge"
     list_display = ["code", "name", "kind", "team", "user", "created_at"]
     list_filter = ["kind", "team"]
     search_fields = ["code", "name", "user__username"]
@@ -33,13 +37,15 @@ class AgentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaTier)
-class SlaTierAdmin(admin.ModelAdmin):
+class SlaTierAdmin(ModelAdmin):
+    sidebar_icon = "timer"
     list_display = ["name", "first_response_seconds", "urgency", "match_tags", "is_default"]
     filter_horizontal = ["products"]
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(ModelAdmin):
+    sidebar_icon = "person"
     list_display = ["external_id", "first_seen_at"]
     search_fields = ["external_id"]
 
@@ -50,7 +56,7 @@ class CustomerAdmin(admin.ModelAdmin):
         return False
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(TabularInline):
     model = Message
     fields = ["sent_at", "role", "sender", "type", "text", "masked_count"]
     readonly_fields = fields
@@ -81,8 +87,9 @@ class AgentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(ModelAdmin):
     """Transcripts are as the channel sent them (masked): nothing here edits them."""
+    sidebar_icon = "forum"
 
     list_display = [
         "external_id",

@@ -10,4 +10,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.navigation import register_link
 
-        register_link(label=_("Admin"), url_name="admin:index", may_open=lambda user: user.is_staff, order=90)
+        register_link(
+            label=_("Admin"), url_name="admin:index", may_open=lambda user: user.is_staff, order=90, icon="dashboard"
+        )

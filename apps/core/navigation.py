@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -20,14 +22,17 @@ class NavLink:
     url_name: str
     may_open: Callable[[object], bool]
     order: int
+    icon: str = "chevron_right"  # a Material Symbols name, as the admin theme draws them
 
 
 _links: dict[str, NavLink] = {}
 
 
-def register_link(*, label: str, url_name: str, may_open: Callable[[object], bool], order: int) -> None:
+def register_link(
+    *, label: str, url_name: str, may_open: Callable[[object], bool], order: int, icon: str = "chevron_right"
+) -> None:
     """Add a page to the menu (idempotent per URL name: ``ready()`` may run more than once in tests)."""
-    _links[url_name] = NavLink(label, url_name, may_open, order)
+    _links[url_name] = NavLink(label, url_name, may_open, order, icon)
 
 
 def links_for(user, *, current_path: str = "") -> list[dict]:
@@ -37,13 +42,54 @@ def links_for(user, *, current_path: str = "") -> list[dict]:
     for link in sorted(_links.values(), key=lambda link: link.order):
         if link.may_open(user):
             url = reverse(link.url_name)
-            links.append({"label": link.label, "url": url, "current": current_path == url})
+            links.append({"label": link.label, "url": url, "current": current_path == url, "icon": link.icon})
     return links
 
 
 def navigation(request: HttpRequest) -> dict:
-    """Context processor: ``portal_links``, the menu of the signed-in person."""
-    return {"portal_links": links_for(getattr(request, "user", None), current_path=request.path)}
+    """Context processor: ``portal_links``, the menu of the signed-in person; on the portal's own pages
+    (``/qa/``, ``/insights/``) also what the admin theme's layout needs (sidebar, colours, site name), so
+    they render in the same frame as the admin. Admin views pass that themselves."""
+    context = {"portal_links": links_for(getattr(request, "user", None), current_path=request.path)}
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.namespace != "admin" and getattr(request.user, "is_authenticated", False):
+        from django.contrib import admin
+
+        context.update(admin.site.each_context(request))
+    return context
+
+
+def sidebar(request: HttpRequest) -> list[dict]:
+    """The theme's sidebar: the portal's pages the person may open, then each admin area with the models
+    they may view. Both come from the same rules as the doors: the link registry and admin permissions."""
+    from django.contrib import admin
+
+    def is_current(url: str) -> bool:
+        return request.path == url or (url != "/" and request.path.startswith(url) and url.count("/") > 2)
+
+    portal = [
+        {"title": link["label"], "icon": link["icon"], "link": link["url"], "active": is_current(link["url"])}
+        for link in links_for(request.user, current_path=request.path)
+    ]
+    groups = [{"title": _("Workspace"), "items": portal}] if portal else []
+    for app in admin.site.get_app_list(request):
+        items = []
+        for model in app["models"]:
+            url = model.get("admin_url")
+            if not url:
+                continue
+            model_admin = admin.site._registry.get(model["model"])
+            items.append(
+                {
+                    "title": escape(model["name"]),
+                    "icon": getattr(model_admin, "sidebar_icon", "table_rows"),
+                    "link": url,
+                    "active": request.path.startswith(url),
+                }
+            )
+        if items:
+            groups.append({"title": app["name"], "items": items, "collapsible": True, "separator": True})
+    return groups
 
 
 # --- each role's home: where a person lands after signing in ------------------------------------------

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin_base import ModelAdmin, TabularInline
+from apps.core.forms import ThemedForm
 from apps.qa.models import (
     AutoScore,
     Criterion,
@@ -50,7 +52,8 @@ class LexiconForm(forms.ModelForm):
 
 
 @admin.register(Lexicon)
-class LexiconAdmin(admin.ModelAdmin):
+class LexiconAdmin(ModelAdmin):
+    sidebar_icon = "menu_book"
     form = LexiconForm
     list_display = ["code", "name", "kind", "term_count", "updated_at"]
     list_filter = ["kind"]
@@ -66,7 +69,8 @@ class LexiconAdmin(admin.ModelAdmin):
 
 
 @admin.register(LexiconTerm)
-class LexiconTermAdmin(admin.ModelAdmin):
+class LexiconTermAdmin(ModelAdmin):
+    sidebar_icon = "abc"
     list_display = ["term", "lexicon"]
     list_filter = ["lexicon"]
     search_fields = ["term"]
@@ -87,7 +91,8 @@ class RuleForm(forms.ModelForm):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(ModelAdmin):
+    sidebar_icon = "rule"
     form = RuleForm
     list_display = ["code", "name", "severity", "is_active", "marks_risk", "version", "updated_at"]
     list_filter = ["severity", "is_active", "marks_risk"]
@@ -100,7 +105,7 @@ class RuleAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(TabularInline):
     model = Criterion
     extra = 0
     fields = [
@@ -119,18 +124,19 @@ class CriterionInline(admin.TabularInline):
     autocomplete_fields = ["rule"]
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(TabularInline):
     model = Section
     extra = 0
 
 
-class ScorecardImportForm(forms.Form):
+class ScorecardImportForm(ThemedForm):
     file = forms.FileField(label=_("scorecard file (JSON)"))
     name = forms.CharField(label=_("name"), required=False, max_length=200, help_text=_("Empty: the name in the file."))
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin):
+class ScorecardAdmin(ModelAdmin):
+    sidebar_icon = "fact_check"
     list_display = ["name", "is_active"]
     filter_horizontal = ["teams", "channels"]
     actions = ["new_draft"]
@@ -183,7 +189,8 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScorecardVersion)
-class ScorecardVersionAdmin(admin.ModelAdmin):
+class ScorecardVersionAdmin(ModelAdmin):
+    sidebar_icon = "history"
     list_display = ["scorecard", "number", "status", "published_at"]
     list_filter = ["status", "scorecard"]
     inlines = [SectionInline, CriterionInline]
@@ -227,7 +234,7 @@ class ScorecardVersionAdmin(admin.ModelAdmin):
                 messages.success(request, _("Published: %(v)s") % {"v": version})
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(TabularInline):
     model = Finding
     extra = 0
     fields = ["rule", "severity", "message", "matched", "detail"]
@@ -236,7 +243,8 @@ class FindingInline(admin.TabularInline):
 
 
 @admin.register(AutoScore)
-class AutoScoreAdmin(admin.ModelAdmin):
+class AutoScoreAdmin(ModelAdmin):
+    sidebar_icon = "auto_awesome"
     list_display = [
         "conversation",
         "version",
@@ -270,7 +278,8 @@ class RescoreJobForm(forms.ModelForm):
 
 
 @admin.register(RescoreJob)
-class RescoreJobAdmin(admin.ModelAdmin):
+class RescoreJobAdmin(ModelAdmin):
+    sidebar_icon = "restart_alt"
     form = RescoreJobForm
     list_display = ["__str__", "status", "done", "total", "progress", "created_by", "created_at", "finished_at"]
     fields = ["started_from", "started_to", "status", "done", "total"]
@@ -292,13 +301,15 @@ class RescoreJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(SamplingPlan)
-class SamplingPlanAdmin(admin.ModelAdmin):
+class SamplingPlanAdmin(ModelAdmin):
+    sidebar_icon = "shuffle"
     list_display = ["name", "scorecard", "period", "rate_percent", "min_per_agent", "max_per_agent", "is_active"]
     filter_horizontal = ["channels", "teams", "reviewers"]
 
 
 @admin.register(SamplingRun)
-class SamplingRunAdmin(admin.ModelAdmin):
+class SamplingRunAdmin(ModelAdmin):
+    sidebar_icon = "play_circle"
     list_display = ["plan", "period_start", "sampled", "risky", "created_at"]
     list_filter = ["plan"]
     readonly_fields = [f.name for f in SamplingRun._meta.fields]
@@ -308,12 +319,13 @@ class SamplingRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewTask)
-class ReviewTaskAdmin(admin.ModelAdmin):
+class ReviewTaskAdmin(ModelAdmin):
+    sidebar_icon = "assignment"
     list_display = ["conversation", "version", "reason", "risks", "assignee", "state", "due_at"]
     list_filter = ["state", "reason", "assignee", "run__plan"]
     list_select_related = ["conversation", "version__scorecard", "assignee"]
     readonly_fields = ["conversation", "version", "run", "reason", "risks", "state", "skip_reason"]
-    change_list_template = "admin/qa/reviewtask/change_list.html"
+    list_before_template = "admin/qa/reviewtask/queue_progress.html"  # per reviewer, above the list
 
     def changelist_view(self, request, extra_context=None):
         from apps.qa.services.assignment import queue_progress

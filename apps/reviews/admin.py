@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from apps.core.admin_base import ModelAdmin, TabularInline
 from apps.reviews.models import CalibrationSession, Dispute, Review, ReviewRevision
 
 
-class ReadOnly(admin.ModelAdmin):
+class ReadOnly(ModelAdmin):
     def has_add_permission(self, request):
         return False
 
@@ -15,7 +16,7 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(TabularInline):
     model = ReviewRevision
     extra = 0
     can_delete = False
@@ -25,6 +26,7 @@ class RevisionInline(admin.TabularInline):
 
 @admin.register(Review)
 class ReviewAdmin(ReadOnly):
+    sidebar_icon = "grading"
     list_display = ["conversation", "version", "reviewer", "status", "score", "fatal", "seconds_spent", "submitted_at"]
     list_filter = ["status", "fatal", "version__scorecard"]
     list_select_related = ["conversation", "version__scorecard", "reviewer"]
@@ -33,6 +35,7 @@ class ReviewAdmin(ReadOnly):
 
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnly):
+    sidebar_icon = "gavel"
     list_display = ["review", "criterion", "raised_by", "status", "decided_by", "created_at", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["review__conversation", "review__reviewer", "criterion", "raised_by", "decided_by"]
@@ -40,4 +43,5 @@ class DisputeAdmin(ReadOnly):
 
 @admin.register(CalibrationSession)
 class CalibrationSessionAdmin(ReadOnly):
+    sidebar_icon = "balance"
     list_display = ["name", "version", "created_by", "status", "created_at"]

@@ -11,11 +11,27 @@ class ReviewsConfig(AppConfig):
         from apps.core.navigation import register_home, register_link
         from apps.reviews.selectors import is_agent, is_lead, is_reviewer, may_use_workspace
 
-        register_link(label=_("My queue"), url_name="reviews:queue", may_open=is_reviewer, order=10)
-        register_link(label=_("Submitted by me"), url_name="reviews:submitted_by_me", may_open=is_reviewer, order=15)
-        register_link(label=_("My reviews"), url_name="reviews:my_reviews", may_open=may_use_workspace, order=20)
-        register_link(label=_("Disputes"), url_name="reviews:disputes", may_open=may_use_workspace, order=30)
-        register_link(label=_("Calibration"), url_name="reviews:calibrations", may_open=may_use_workspace, order=40)
-        register_link(label=_("Reports"), url_name="reviews:reports", may_open=is_lead, order=50)
+        register_link(label=_("My queue"), url_name="reviews:queue", may_open=is_reviewer, order=10, icon="inbox")
+        register_link(
+            label=_("Submitted by me"),
+            url_name="reviews:submitted_by_me",
+            may_open=is_reviewer,
+            order=15,
+            icon="task_alt",
+        )
+        register_link(
+            label=_("My reviews"), url_name="reviews:my_reviews", may_open=may_use_workspace, order=20, icon="grading"
+        )
+        register_link(
+            label=_("Disputes"), url_name="reviews:disputes", may_open=may_use_workspace, order=30, icon="gavel"
+        )
+        register_link(
+            label=_("Calibration"),
+            url_name="reviews:calibrations",
+            may_open=may_use_workspace,
+            order=40,
+            icon="balance",
+        )
+        register_link(label=_("Reports"), url_name="reviews:reports", may_open=is_lead, order=50, icon="bar_chart")
         register_home(url_name="reviews:queue", applies_to=is_reviewer, priority=20)
         register_home(url_name="reviews:my_reviews", applies_to=is_agent, priority=30)

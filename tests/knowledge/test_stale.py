@@ -177,7 +177,7 @@ def test_the_article_list_shows_a_stale_badge_naming_the_release(client):
     release_flag_stale_content(release_id=record(mall, "5.3.0", ["refund"]).pk)
     client.force_login(editor())
     page = client.get("/admin/knowledge/article/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert page.count('class="kb-status kb-status-stale"') == 1
+    assert page.count("kb-stale") == 1
     assert "过期（5.3.0）" in page
     assert refund.article.external_id in page
     import re

@@ -5,14 +5,16 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.admin_base import ModelAdmin, StackedInline, TabularInline
 from apps.core.errors import DomainError
+from apps.core.markdown import render_markdown
 from apps.knowledge.admin.base import (
     FeatureFilter,
     ReadOnlyVersionAdmin,
@@ -68,7 +70,8 @@ class ChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
+    sidebar_icon = "folder"
     list_display = ["name", "product"]
     list_filter = ["product"]
     search_fields = ["name"]
@@ -76,6 +79,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(VersionedItemAdmin):
+    sidebar_icon = "quiz"
     form_class = ArticleVersionForm
     list_display = [
         "external_id",
@@ -84,7 +88,7 @@ class ArticleAdmin(VersionedItemAdmin):
         "category_name",
         "published_version",
         "stale",
-        "needs_verification",
+        "verification",
         "bot_uses",
         "helpful_rate",
         "owner",
@@ -166,9 +170,27 @@ class ArticleAdmin(VersionedItemAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("import/", wrap(self.import_view), name="knowledge_article_import"),
+            path("preview/", wrap(self.preview_view), name="knowledge_article_preview"),
             path("export/<str:fmt>/", wrap(self.export_view), name="knowledge_article_export"),
             *super().get_urls(),
         ]
+
+    # --- the editor's live preview ---------------------------------------------------------------
+
+    PREVIEW_MAX_CHARS = 20_000
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """An answer's Markdown rendered exactly as bots and agents will receive it (the same sanitizer),
+        for the editor's live preview. Nothing is stored."""
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return JsonResponse({"detail": _("Use POST.")}, status=405)
+        text = request.POST.get("text", "")
+        if len(text) > self.PREVIEW_MAX_CHARS:
+            message = _("An answer can be at most %(n)s characters.") % {"n": self.PREVIEW_MAX_CHARS}
+            return JsonResponse({"text": [message]}, status=400)
+        return JsonResponse({"html": render_markdown(text)})
 
     # --- import / export -------------------------------------------------------------------------
 
@@ -238,7 +260,7 @@ class ArticleAdmin(VersionedItemAdmin):
         return response
 
 
-class SimilarQuestionInline(admin.TabularInline):
+class SimilarQuestionInline(TabularInline):
     model = SimilarQuestion
     fields = ["position", "text"]
     readonly_fields = fields
@@ -249,7 +271,7 @@ class SimilarQuestionInline(admin.TabularInline):
         return False
 
 
-class ChannelAnswerInline(admin.StackedInline):
+class ChannelAnswerInline(StackedInline):
     model = ChannelAnswer
     fields = ["channel", "answer"]
     readonly_fields = fields
@@ -263,6 +285,7 @@ class ChannelAnswerInline(admin.StackedInline):
 @admin.register(ArticleVersion)
 class ArticleVersionAdmin(ReadOnlyVersionAdmin):
     """Versions are immutable: this is the history, readable, with the bot preview."""
+    sidebar_icon = "history"
 
     list_display = ["__str__", "standard_question", "status", "author", "created_at", "published_at"]
     list_filter = ["status", "article__product", "language"]

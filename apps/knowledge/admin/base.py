@@ -9,18 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from unfold.forms import AdminForm
 
+from apps.core.admin_base import ModelAdmin
 from apps.core.chinese import script_variants
 from apps.core.errors import DomainError
 from apps.knowledge.admin.forms import ReviewForm
@@ -100,13 +101,14 @@ class FeatureFilter(admin.SimpleListFilter):
         return queryset
 
 
-class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
+class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
     """Admin for an article or script: identity in the form; content edited as new versions."""
 
     form_class: type  # ArticleVersionForm / ScriptVersionForm
     edit_template = "admin/knowledge/edit_version.html"
     change_form_template = "admin/knowledge/item_change_form.html"
     change_list_template = "admin/knowledge/item_change_list.html"
+    list_before_template = "admin/knowledge/queues.html"  # the work queues, one click each
     list_per_page = 50
     actions = ["submit_selected", "publish_selected", "verify_selected"]
 
@@ -135,10 +137,14 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
         """A red badge naming the release that made it stale (a green tick would read as "fine")."""
         if not obj.is_stale:
             return ""
-        return format_html(
-            '<span class="kb-status kb-status-stale">{}</span>',
-            _("Stale since %(release)s") % {"release": obj.stale_release} if obj.stale_release else _("Stale"),
-        )
+        text = _("Stale since %(release)s") % {"release": obj.stale_release} if obj.stale_release else _("Stale")
+        return theme_badge(text, "danger", css_class="kb-stale")
+
+    @admin.display(description=gettext_lazy("needs verification"), ordering="needs_verification")
+    def verification(self, obj) -> str:
+        """A badge when the verification interval has passed; nothing otherwise (a red cross would read as
+        "wrong" on every article that is fine)."""
+        return theme_badge(_("Needs verification"), "warning") if obj.needs_verification else ""
 
     def _for_each(self, request: HttpRequest, queryset: QuerySet, operation, done_message: str) -> None:
         """Run ``operation(item)`` per selected item; each failure is reported, the others still happen."""
@@ -222,6 +228,9 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
         extra = extra_context or {}
         if item is not None:
             versions = list(item.versions.select_related("author", "published_by").order_by("-number"))
+            for version in versions:  # what the history table's badge and rollback button need
+                version.status_variant = STATUS_VARIANTS.get(version.status, "")
+                version.rollback_form = f"kb-wf-rollback-{version.number}"
             extra.update(
                 versions=versions,
                 latest=versions[0] if versions else None,
@@ -314,7 +323,7 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
                 initial=self.form_class.initial_for(content, base.number, list(base.features.all())),
                 **self._form_kwargs(item),
             )
-        admin_form = helpers.AdminForm(form, form.fieldsets(), {}, model_admin=self)
+        admin_form = AdminForm(form, form.fieldsets(), {}, model_admin=self)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -402,11 +411,20 @@ class VersionedItemAdmin(ChineseSearchMixin, admin.ModelAdmin):
         return HttpResponseRedirect(change_url)
 
 
+# The theme's badge colours for a version's status: live is green, waiting for someone is orange.
+STATUS_VARIANTS = {"published": "success", "in_review": "warning", "draft": "info"}
+
+
+def theme_badge(text: str, variant: str = "", *, css_class: str = "") -> str:
+    """The admin theme's label (badge), as its own lists draw them."""
+    return render_to_string("unfold/helpers/label.html", {"text": text, "variant": variant, "class": css_class})
+
+
 def version_status_badge(status: str, label: str) -> str:
-    return format_html('<span class="kb-status kb-status-{}">{}</span>', status, label)
+    return theme_badge(label, STATUS_VARIANTS.get(status, ""))
 
 
-class ReadOnlyVersionAdmin(ChineseSearchMixin, admin.ModelAdmin):
+class ReadOnlyVersionAdmin(ChineseSearchMixin, ModelAdmin):
     """Versions are immutable history: viewable, never added, changed or deleted here."""
 
     item_field = ""  # "article" or "script"

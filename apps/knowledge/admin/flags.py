@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.admin_base import ModelAdmin
 from apps.core.errors import DomainError
 from apps.knowledge.models import ArticleVersion, ScriptVersion, StaleFlag
 from apps.knowledge.services import workflow
@@ -29,8 +30,9 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(StaleFlag)
-class StaleFlagAdmin(admin.ModelAdmin):
+class StaleFlagAdmin(ModelAdmin):
     """The stale queue: what releases made possibly wrong, oldest first."""
+    sidebar_icon = "report"
 
     list_display = ["content", "release", "reason", "changed_features", "created_at", "cleared_at", "cleared_because"]
     list_filter = [OpenFilter, "reason", "release__product", "release"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminCheckboxSelectMultiple, UnfoldAdminRadioSelectWidget
 
 from apps.catalog.models import Feature
+from apps.core.forms import ThemedForm, theme_widget
 from apps.knowledge.models import Channel, Language
 from apps.knowledge.services.content import Applicability, ArticleContent, ScriptContent
 
@@ -17,10 +19,10 @@ class FeatureChoiceField(forms.ModelMultipleChoiceField):
         return obj.name  # the form is for one product already
 
 
-class _VersionForm(forms.Form):
+class _VersionForm(ThemedForm):
     base_version = forms.IntegerField(widget=forms.HiddenInput)
     features = FeatureChoiceField(
-        Feature.objects.none(), required=False, widget=forms.CheckboxSelectMultiple, label=_("Features")
+        Feature.objects.none(), required=False, widget=UnfoldAdminCheckboxSelectMultiple, label=_("Features")
     )
     tags = forms.CharField(
         required=False,
@@ -96,6 +98,7 @@ class ArticleVersionForm(_VersionForm):
                 widget=forms.Textarea(attrs=_WIDE),
                 help_text=_("Empty: this channel shows the default answer."),
             )
+            theme_widget(self.fields[f"answer_{value}"].widget)
 
     def content(self) -> ArticleContent:
         data = self.cleaned_data
@@ -147,7 +150,7 @@ class ScriptVersionForm(_VersionForm):
     channels = forms.MultipleChoiceField(
         choices=Channel.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultiple,
         label=_("Channels"),
         help_text=_("None selected: every channel."),
     )
@@ -189,7 +192,7 @@ class ScriptVersionForm(_VersionForm):
         ]
 
 
-class ImportForm(forms.Form):
+class ImportForm(ThemedForm):
     """Asked before the upload: publish the imported articles, or create drafts for review. Drafts are the
     only choice, and the default, for someone who may not publish."""
 
@@ -197,7 +200,7 @@ class ImportForm(forms.Form):
 
     outcome = forms.ChoiceField(
         label=_("The imported articles"),
-        widget=forms.RadioSelect,
+        widget=UnfoldAdminRadioSelectWidget,
         required=False,  # no answer: the person's default below
     )
     file = forms.FileField(label=_("File"), help_text=_(".xlsx, .csv or .jsonl; see the column list below."))
@@ -221,7 +224,7 @@ class ImportForm(forms.Form):
         return self.cleaned_data["outcome"] == self.PUBLISH
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(ThemedForm):
     comment = forms.CharField(
         required=False, max_length=500, label=_("Comment"), widget=forms.TextInput(attrs={"class": "vTextField"})
     )

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy
 
+from apps.core.admin_base import ModelAdmin
 from apps.knowledge.admin.base import (
     FeatureFilter,
     ReadOnlyVersionAdmin,
@@ -34,7 +35,8 @@ class ScriptChannelFilter(admin.SimpleListFilter):
 
 
 @admin.register(ScriptScenario)
-class ScriptScenarioAdmin(admin.ModelAdmin):
+class ScriptScenarioAdmin(ModelAdmin):
+    sidebar_icon = "forum"
     list_display = ["name", "slug", "placeholder_list"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -46,6 +48,7 @@ class ScriptScenarioAdmin(admin.ModelAdmin):
 
 @admin.register(Script)
 class ScriptAdmin(VersionedItemAdmin):
+    sidebar_icon = "chat"
     form_class = ScriptVersionForm
     list_display = [
         "external_id",
@@ -54,7 +57,7 @@ class ScriptAdmin(VersionedItemAdmin):
         "product",
         "published_version",
         "stale",
-        "needs_verification",
+        "verification",
         "owner",
         "updated",
     ]
@@ -109,6 +112,7 @@ class ScriptAdmin(VersionedItemAdmin):
 
 @admin.register(ScriptVersion)
 class ScriptVersionAdmin(ReadOnlyVersionAdmin):
+    sidebar_icon = "history"
     list_display = ["__str__", "title", "status", "author", "created_at", "published_at"]
     list_filter = ["status", "script__scenario", "script__product"]
     search_fields = ["script__external_id", "title", "text"]

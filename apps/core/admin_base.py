@@ -1,0 +1,19 @@
+"""The base classes of every ModelAdmin in the portal: the admin theme's (django-unfold's), with the
+portal's defaults."""
+
+from __future__ import annotations
+
+from unfold import admin as theme
+
+
+class ModelAdmin(theme.ModelAdmin):
+    list_fullwidth = True  # lists use the whole screen: they must fit 1440 px beside the sidebar
+    sidebar_icon = "table_rows"  # the Material Symbols icon beside the model in the sidebar
+
+
+class TabularInline(theme.TabularInline):
+    pass
+
+
+class StackedInline(theme.StackedInline):
+    pass
