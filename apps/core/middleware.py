@@ -1,7 +1,8 @@
-"""Requests no view can serve, refused before they reach one."""
+"""Requests no view can serve, refused before they reach one; and the server time of every response."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -19,3 +20,21 @@ class RejectNulInPathMiddleware:
         if "\x00" in request.path:
             return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
         return self.get_response(request)
+
+
+class ServerTimingMiddleware:
+    """Say how long the server took: a standard ``Server-Timing: app;dur=<ms>`` header on every response,
+    measured from this middleware (first in ``MIDDLEWARE``) to the response, so the browser's developer
+    tools and the browser tests can read the server's share of a page load."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        timing = f"app;dur={elapsed_ms:.1f}"
+        existing = response.get("Server-Timing")
+        response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
+        return response
