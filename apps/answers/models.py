@@ -255,7 +255,9 @@ class AnswerQuery(models.Model):
     )
     cached = models.BooleanField(_("from cache"), default=False)
     latency_ms = models.FloatField(_("latency (ms)"))
-    api_key = models.ForeignKey("apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = models.ForeignKey(
+        "apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("api key")
+    )
     helpful = models.BooleanField(_("helpful"), null=True, blank=True)
     feedback_comment = models.CharField(_("feedback comment"), max_length=500, blank=True)
     feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)

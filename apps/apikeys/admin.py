@@ -6,7 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from unfold.widgets import UnfoldAdminCheckboxSelectMultiple
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from apps.apikeys.models import ApiKey
 from apps.apikeys.scopes import SCOPE_CHOICES
@@ -16,7 +16,7 @@ from apps.core.admin_base import ModelAdmin
 
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=SCOPE_CHOICES, widget=UnfoldAdminCheckboxSelectMultiple, label=gettext_lazy("scopes")
+        choices=SCOPE_CHOICES, widget=UnfoldAdminCheckboxSelectMultipleWidget, label=gettext_lazy("scopes")
     )
 
     class Meta:

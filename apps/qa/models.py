@@ -130,7 +130,9 @@ class ScorecardVersion(models.Model):
         PUBLISHED = "published", _("published")
         RETIRED = "retired", _("retired")
 
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="versions")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.CASCADE, related_name="versions", verbose_name=_("scorecard")
+    )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -223,15 +225,21 @@ class AutoScore(models.Model):
     """The machine's score of a conversation against a scorecard version: one per pair, rewritten (never
     duplicated) when the conversation or the rules change."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="auto_scores")
-    version = models.ForeignKey(ScorecardVersion, on_delete=models.CASCADE, related_name="auto_scores")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="auto_scores", verbose_name=_("conversation")
+    )
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.CASCADE, related_name="auto_scores", verbose_name=_("version")
+    )
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     fatal = models.BooleanField(_("fatal"), default=False)
     outcomes = models.JSONField(_("criterion outcomes"), default=dict)  # criterion id → pass / fail / na
     finding_count = models.PositiveIntegerField(_("findings"), default=0)
     worst_severity = models.CharField(_("worst severity"), max_length=10, choices=Severity.choices, blank=True)
     risky = models.BooleanField(_("risky"), default=False)  # a rule that marks risk fired
-    rules_signature = models.CharField(max_length=64, editable=False)  # the rule versions it was computed with
+    rules_signature = models.CharField(
+        max_length=64, editable=False, verbose_name=_("rules signature")
+    )  # the rule versions it was computed with
     computed_at = models.DateTimeField(_("computed"))
 
     class Meta:
@@ -284,8 +292,12 @@ class RescoreJob(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     total = models.PositiveIntegerField(_("conversations"), default=0)
     done = models.PositiveIntegerField(_("scored"), default=0)
-    last_id = models.BigIntegerField(default=0, editable=False)  # conversations up to this id are done
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    last_id = models.BigIntegerField(
+        default=0, editable=False, verbose_name=_("last id")
+    )  # conversations up to this id are done
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -311,7 +323,9 @@ class SamplingPlan(models.Model):
         LEAST_LOADED = "least_loaded", _("least loaded")
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    scorecard = models.ForeignKey(Scorecard, on_delete=models.PROTECT, related_name="plans")
+    scorecard = models.ForeignKey(
+        Scorecard, on_delete=models.PROTECT, related_name="plans", verbose_name=_("scorecard")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     period = models.CharField(_("period"), max_length=10, choices=Period.choices, default=Period.DAY)
     rate_percent = models.DecimalField(_("random share (%)"), max_digits=5, decimal_places=2, default=2)
@@ -361,7 +375,7 @@ class SamplingPlan(models.Model):
 
 
 class SamplingRun(models.Model):
-    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="runs")
+    plan = models.ForeignKey(SamplingPlan, on_delete=models.CASCADE, related_name="runs", verbose_name=_("plan"))
     period_start = models.DateTimeField(_("period start"))
     period_end = models.DateTimeField(_("period end"))
     seed = models.BigIntegerField(_("seed"))
@@ -397,9 +411,15 @@ class ReviewTask(models.Model):
         NEW_AGENT = "new_agent", _("new agent")
         MANUAL = "manual", _("added by hand")
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="review_tasks")
-    version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="review_tasks")
-    run = models.ForeignKey(SamplingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="review_tasks", verbose_name=_("conversation")
+    )
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.PROTECT, related_name="review_tasks", verbose_name=_("version")
+    )
+    run = models.ForeignKey(
+        SamplingRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks", verbose_name=_("run")
+    )
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
     risks = ArrayField(models.CharField(max_length=20), default=list, blank=True, verbose_name=_("risks"))
     assignee = models.ForeignKey(

@@ -18,8 +18,10 @@ class CalibrationSession(models.Model):
         CLOSED = "closed", _("closed")
 
     name = models.CharField(_("name"), max_length=200)
-    version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("version"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
     reviewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="calibration_sessions", verbose_name=_("reviewers")
     )
@@ -56,19 +58,34 @@ class Review(models.Model):
         DRAFT = "draft", _("draft")
         SUBMITTED = "submitted", _("submitted")
 
-    task = models.OneToOneField(ReviewTask, null=True, blank=True, on_delete=models.CASCADE, related_name="review")
+    task = models.OneToOneField(
+        ReviewTask, null=True, blank=True, on_delete=models.CASCADE, related_name="review", verbose_name=_("task")
+    )
     calibration_item = models.ForeignKey(
-        CalibrationItem, null=True, blank=True, on_delete=models.CASCADE, related_name="reviews"
+        CalibrationItem,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reviews",
+        verbose_name=_("calibration item"),
     )
     is_reference = models.BooleanField(_("reference"), default=False)  # the lead's answer in a calibration
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reviews")
-    version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("conversation")
+    )
+    version = models.ForeignKey(
+        ScorecardVersion, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("version")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("reviewer")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     outcomes = models.JSONField(_("outcomes"), default=dict)  # criterion id → pass / fail / na
-    criterion_notes = models.JSONField(default=dict)  # criterion id → text
-    finding_verdicts = models.JSONField(default=dict)  # finding id → confirmed / overturned (复核)
-    message_notes = models.JSONField(default=dict)  # message id → text
+    criterion_notes = models.JSONField(default=dict, verbose_name=_("criterion notes"))  # criterion id → text
+    finding_verdicts = models.JSONField(
+        default=dict, verbose_name=_("finding verdicts")
+    )  # finding id → confirmed / overturned (复核)
+    message_notes = models.JSONField(default=dict, verbose_name=_("message notes"))  # message id → text
     comment = models.TextField(_("comment"), blank=True)
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2, null=True, blank=True)
     fatal = models.BooleanField(_("fatal"), default=False)
@@ -125,13 +142,20 @@ class Dispute(models.Model):
         UPHELD = "upheld", _("upheld")
         OVERTURNED = "overturned", _("overturned")
 
-    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="disputes")
-    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="disputes", verbose_name=_("review"))
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decision_note = models.TextField(_("ruling note"), blank=True)
     created_at = models.DateTimeField(_("raised"), auto_now_add=True)

@@ -38,11 +38,20 @@ def test_the_menu_shows_exactly_the_pages_the_role_may_open(client, role):
     assert all(f'href="{url}"' in page for url in shown)
 
 
-def test_the_admin_header_links_to_the_workspace_for_a_reviewer(client):
+def test_the_sidebar_is_one_menu_for_the_admin_and_the_portal_pages(client):
+    """The theme's sidebar on every page: the portal's pages the role may open, then the admin models it
+    may view, and nothing else."""
     client.force_login(UserFactory(role=roles.QA_REVIEWER))
-    page = client.get("/admin/").content.decode()
-    assert 'class="kb-portal-nav"' in page and f'href="{reverse("reviews:queue")}"' in page
-    assert f'href="{reverse("insights:dashboard")}"' not in page
+    for url in ["/admin/", "/qa/"]:
+        page = client.get(url).content.decode()
+        sidebar = page[page.index('id="nav-sidebar-apps"') :]
+        assert f'href="{reverse("reviews:queue")}"' in sidebar, url
+        assert f'href="{reverse("insights:dashboard")}"' not in sidebar, url  # leads only
+        assert 'href="/admin/knowledge/article/"' in sidebar, url  # reviewers read the knowledge base
+        assert 'href="/admin/apikeys/apikey/"' not in sidebar, url  # administrators only
+    client.force_login(UserFactory(role=roles.ADMINISTRATOR))
+    sidebar = client.get("/admin/").content.decode().split('id="nav-sidebar-apps"', 1)[1]
+    assert 'href="/admin/apikeys/apikey/"' in sidebar
 
 
 def test_a_forbidden_page_is_friendly_translated_and_offers_a_way_back(client, settings):
@@ -68,9 +77,8 @@ def test_a_forbidden_page_is_friendly_translated_and_offers_a_way_back(client, s
 )
 def test_each_role_lands_on_its_own_home_after_signing_in(client, role, home):
     user = UserFactory(role=role)
-    login_page = client.get("/admin/login/").content.decode()
-    assert 'name="next" value="/"' in login_page
-    response = client.post("/admin/login/", {"username": user.username, "password": "pw-for-tests-123", "next": "/"})
+    response = client.post("/admin/login/", {"username": user.username, "password": "pw-for-tests-123"})
+    assert response["Location"] == "/"  # no destination asked for: the person's own home
     assert response.status_code == 302
     assert client.get(response["Location"])["Location"] == home
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from unfold.widgets import UnfoldAdminCheckboxSelectMultiple, UnfoldAdminRadioSelectWidget
+from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminRadioSelectWidget
 
 from apps.catalog.models import Feature
 from apps.core.forms import ThemedForm, theme_widget
@@ -22,7 +22,7 @@ class FeatureChoiceField(forms.ModelMultipleChoiceField):
 class _VersionForm(ThemedForm):
     base_version = forms.IntegerField(widget=forms.HiddenInput)
     features = FeatureChoiceField(
-        Feature.objects.none(), required=False, widget=UnfoldAdminCheckboxSelectMultiple, label=_("Features")
+        Feature.objects.none(), required=False, widget=UnfoldAdminCheckboxSelectMultipleWidget, label=_("Features")
     )
     tags = forms.CharField(
         required=False,
@@ -150,7 +150,7 @@ class ScriptVersionForm(_VersionForm):
     channels = forms.MultipleChoiceField(
         choices=Channel.choices,
         required=False,
-        widget=UnfoldAdminCheckboxSelectMultiple,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
         label=_("Channels"),
         help_text=_("None selected: every channel."),
     )
