@@ -166,9 +166,13 @@ class ScorecardAdmin(ModelAdmin):
             try:
                 data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
                 draft = scorecard_import(data, name=form.cleaned_data["name"] or None)
-            except (UnicodeDecodeError, ValueError) as exc:
-                errors = exc.errors if isinstance(exc, InvalidScorecard) else {"file": [str(exc)]}
-                for path, problems in errors.items():
+            except UnicodeDecodeError:
+                form.add_error("file", _("The file is not UTF-8 text."))
+            except json.JSONDecodeError as exc:
+                message = _("The file is not valid JSON: line %(line)s, column %(column)s.")
+                form.add_error("file", message % {"line": exc.lineno, "column": exc.colno})
+            except InvalidScorecard as exc:
+                for path, problems in exc.errors.items():
                     form.add_error(None, f"{path}: {' '.join(problems)}")
             else:
                 messages.success(request, _("Imported as a draft: %(v)s. Review it, then publish it.") % {"v": draft})

@@ -296,7 +296,9 @@ def test_the_article_page_puts_content_first_and_shows_approvers_the_change_inli
     workflow.version_submit(version=new, by=None)
     client.force_login(approver())
     page = client.get(f"/admin/knowledge/article/{article.pk}/change/").content.decode()
-    assert page.index("kb-panel") < page.index('name="verification_interval_days"')  # content before metadata
+    assert (
+        page.index("kb-workflow") < page.index("退款多久到账？") < page.index('name="verification_interval_days"')
+    )  # content before metadata
     assert "kb-review-diff" in page and "节假日顺延" in page  # what v2 changes, inline
     client.force_login(editor())
     page = client.get(f"/admin/knowledge/article/{article.pk}/change/").content.decode()
