@@ -285,6 +285,7 @@ UNFOLD = {
         },
     },
     "STYLES": ["apps.core.admin_site.portal_stylesheet"],
+    "SCRIPTS": ["apps.core.admin_site.portal_script"],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

@@ -33,3 +33,10 @@ def portal_stylesheet(request) -> str:
     from django.templatetags.static import static
 
     return static("kbportal/portal.css")
+
+
+def portal_script(request) -> str:
+    """Small fixes on top of the theme for every page (icons hidden from screen readers)."""
+    from django.templatetags.static import static
+
+    return static("kbportal/portal.js")
