@@ -19,7 +19,7 @@ _DEFAULT_ACTIONS = {"add": _("Add"), "change": _("Change"), "delete": _("Delete"
 
 
 def permission_label(permission: Permission) -> str:
-    """"知识库 · FAQ 知识 · 查看" for a default permission; a custom one by its (translated) name."""
+    """ "知识库 · FAQ 知识 · 查看" for a default permission; a custom one by its (translated) name."""
     app_label, model_name = permission.content_type.app_label, permission.content_type.model
     try:
         app = apps.get_app_config(app_label)

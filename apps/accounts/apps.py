@@ -15,6 +15,6 @@ class AccountsConfig(AppConfig):
         # home page), by default. Other apps claim the other roles.
         register_home(
             url_name="admin:index",
-            applies_to=lambda user: user.is_superuser or user.groups.filter(name=roles.ADMINISTRATOR).exists(),
+            applies_to=lambda user: user.is_superuser or roles.ADMINISTRATOR in roles.role_names(user),
             priority=0,
         )

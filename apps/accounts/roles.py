@@ -17,6 +17,17 @@ ADMINISTRATOR = "administrator"
 
 ALL_ROLES = [KNOWLEDGE_EDITOR, KNOWLEDGE_APPROVER, QA_REVIEWER, QA_LEAD, AGENT, ADMINISTRATOR]
 
+
+def role_names(user) -> frozenset[str]:
+    """The person's roles (group names), read once per user object: every page asks several times (its
+    own door, the menu, the home), and the user object lives for one request."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_kb_role_names", None)
+    if cached is None:
+        cached = user._kb_role_names = frozenset(user.groups.values_list("name", flat=True))
+    return cached
+
 _KNOWLEDGE_READ = [
     "catalog.view_product",
     "catalog.view_feature",

@@ -94,6 +94,7 @@ class TermAdmin(_ConfigAdmin):
 @admin.register(AnswerPolicy)
 class AnswerPolicyAdmin(_ConfigAdmin):
     """Editors set the precision they want from direct answers; the thresholds follow from the latest fit."""
+
     sidebar_icon = "tune"
 
     list_display = ["product", "channel", "target_precision", "answer_threshold", "clarify_threshold", "in_force"]
@@ -114,6 +115,7 @@ class AnswerPolicyAdmin(_ConfigAdmin):
 @admin.register(ConfidenceFit)
 class ConfidenceFitAdmin(ModelAdmin):
     """Each refit of bot decisions: when, on how many pairs, and the precision it expects (read-only)."""
+
     sidebar_icon = "model_training"
 
     list_display = [
@@ -175,6 +177,7 @@ class ConfidenceFitAdmin(ModelAdmin):
 @admin.register(AnswerQuery)
 class AnswerQueryAdmin(ModelAdmin):
     """The log of bot questions, with the knowledge-gaps view on top of it."""
+
     sidebar_icon = "smart_toy"
 
     list_display = [

@@ -89,6 +89,7 @@ class AgentFilter(admin.SimpleListFilter):
 @admin.register(Conversation)
 class ConversationAdmin(ModelAdmin):
     """Transcripts are as the channel sent them (masked): nothing here edits them."""
+
     sidebar_icon = "forum"
 
     list_display = [

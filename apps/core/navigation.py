@@ -50,12 +50,18 @@ def navigation(request: HttpRequest) -> dict:
     """Context processor: ``portal_links``, the menu of the signed-in person; on the portal's own pages
     (``/qa/``, ``/insights/``) also what the admin theme's layout needs (sidebar, colours, site name), so
     they render in the same frame as the admin. Admin views pass that themselves."""
+    # Computed once per request: the theme renders each of its components with the request, which runs
+    # every context processor again.
+    cached = getattr(request, "_kb_navigation", None)
+    if cached is not None:
+        return cached
     context = {"portal_links": links_for(getattr(request, "user", None), current_path=request.path)}
     match = getattr(request, "resolver_match", None)
     if match is not None and match.namespace != "admin" and getattr(request.user, "is_authenticated", False):
         from django.contrib import admin
 
         context.update(admin.site.each_context(request))
+    request._kb_navigation = context
     return context
 
 

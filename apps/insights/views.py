@@ -38,9 +38,7 @@ KNOWLEDGE_ROLES = {roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER, roles.QA_LE
 
 def has_role(user, role_names: set[str]) -> bool:
     """The rule of every insights page, and of its link in the portal menu."""
-    return user.is_authenticated and (
-        user.is_superuser or bool(role_names & set(user.groups.values_list("name", flat=True)))
-    )
+    return user.is_authenticated and (user.is_superuser or bool(role_names & roles.role_names(user)))
 
 
 def may_open_dashboard(user) -> bool:

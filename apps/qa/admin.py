@@ -123,6 +123,10 @@ class CriterionInline(TabularInline):
     ]
     autocomplete_fields = ["rule"]
 
+    def get_queryset(self, request):
+        # A published version's criteria show read-only, each naming its section and rule: fetch them at once.
+        return super().get_queryset(request).select_related("section", "rule")
+
 
 class SectionInline(TabularInline):
     model = Section

@@ -21,10 +21,8 @@ from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Re
 OPEN_TASK_STATES = (ReviewTask.State.PENDING, ReviewTask.State.IN_PROGRESS)
 
 
-def _groups(user) -> set[str]:
-    if not hasattr(user, "_role_names"):
-        user._role_names = set(user.groups.values_list("name", flat=True))
-    return user._role_names
+def _groups(user) -> frozenset[str]:
+    return roles.role_names(user)
 
 
 def is_admin(user) -> bool:

@@ -56,7 +56,8 @@ _BUTTON_VALUE = re.compile(
     r'|^<input\b[^>]*\bvalue="([^"]*)"[^>]*\btype="(?:submit|button|reset)"'
 )
 _TAG = re.compile(r"<[^>]*>")
-_ICON = re.compile(r"<span\b[^>]*material-symbols[^>]*>[^<]*</span>")
+# An icon of the theme's icon font: its text is the icon's name ("expand_more"), drawn as a picture.
+_ICON = re.compile(r"<span\b[^>]*(?:material-symbols|aria-hidden=\"true\")[^>]*>\s*[a-z0-9_]+\s*</span>")
 _ENTITY = re.compile(r"&[a-z]+;|&#\d+;")
 
 
@@ -156,7 +157,7 @@ def unmarked_template_text(path: Path) -> list[str]:
     The template is read back with every template tag and variable replaced by a marker (and the inside of
     blocktranslate dropped), so HTML tags split by template tags are whole again before they are removed."""
     pieces = []
-    inside_blocktranslate = inside_bodyclass = False
+    inside_blocktranslate = hidden = False
     for token in Lexer(path.read_text()).tokenize():
         if token.token_type == TokenType.BLOCK:
             words = token.contents.split()
@@ -164,12 +165,12 @@ def unmarked_template_text(path: Path) -> list[str]:
                 inside_blocktranslate = True
             elif words[:1] in (["endblocktranslate"], ["endblocktrans"]):
                 inside_blocktranslate = False
-            elif words == ["block", "bodyclass"]:  # CSS class names of <body>, never shown
-                inside_bodyclass = True
-            elif words[:1] == ["endblock"]:
-                inside_bodyclass = False
+            elif words == ["block", "bodyclass"] or words[:1] in (["comment"], ["capture"]):  # never shown as text
+                hidden = True
+            elif words[:1] in (["endblock"], ["endcomment"], ["endcapture"]):
+                hidden = False
             pieces.append("\x00")
-        elif token.token_type == TokenType.TEXT and not inside_blocktranslate and not inside_bodyclass:
+        elif token.token_type == TokenType.TEXT and not inside_blocktranslate and not hidden:
             pieces.append(token.contents)
         else:
             pieces.append("\x00")
@@ -254,3 +255,14 @@ def test_no_python_module_hands_a_person_a_bare_english_string():
         if (found := bare_display_literals(path, errors))
     }
     assert not problems, problems
+
+
+def test_the_template_check_catches_bare_english_and_spares_what_is_not_text(tmp_path):
+    template = tmp_path / "page.html"
+    template.write_text(
+        '{% load i18n %}<p class="note">Saved</p><input placeholder="Search" value="{{ v }}">'
+        '<input type="submit" value="Send"><a href="{% url "home" %}">{% translate "Home" %}</a>'
+        '{% comment %}Written for developers{% endcomment %}<span class="material-symbols-outlined">expand_more</span>'
+        '{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}<p>{{ value }} · KB Portal · CSV</p>'
+    )
+    assert unmarked_template_text(template) == ["attribute 'Search'", "attribute 'Send'", "text 'Saved'"]

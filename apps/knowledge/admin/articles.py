@@ -285,6 +285,7 @@ class ChannelAnswerInline(StackedInline):
 @admin.register(ArticleVersion)
 class ArticleVersionAdmin(ReadOnlyVersionAdmin):
     """Versions are immutable: this is the history, readable, with the bot preview."""
+
     sidebar_icon = "history"
 
     list_display = ["__str__", "standard_question", "status", "author", "created_at", "published_at"]

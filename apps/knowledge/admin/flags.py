@@ -32,6 +32,7 @@ class OpenFilter(admin.SimpleListFilter):
 @admin.register(StaleFlag)
 class StaleFlagAdmin(ModelAdmin):
     """The stale queue: what releases made possibly wrong, oldest first."""
+
     sidebar_icon = "report"
 
     list_display = ["content", "release", "reason", "changed_features", "created_at", "cleared_at", "cleared_because"]
