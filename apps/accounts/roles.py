@@ -28,6 +28,7 @@ def role_names(user) -> frozenset[str]:
         cached = user._kb_role_names = frozenset(user.groups.values_list("name", flat=True))
     return cached
 
+
 _KNOWLEDGE_READ = [
     "catalog.view_product",
     "catalog.view_feature",

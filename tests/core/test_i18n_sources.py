@@ -263,6 +263,6 @@ def test_the_template_check_catches_bare_english_and_spares_what_is_not_text(tmp
         '{% load i18n %}<p class="note">Saved</p><input placeholder="Search" value="{{ v }}">'
         '<input type="submit" value="Send"><a href="{% url "home" %}">{% translate "Home" %}</a>'
         '{% comment %}Written for developers{% endcomment %}<span class="material-symbols-outlined">expand_more</span>'
-        '{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}<p>{{ value }} · KB Portal · CSV</p>'
+        "{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}<p>{{ value }} · KB Portal · CSV</p>"
     )
     assert unmarked_template_text(template) == ["attribute 'Search'", "attribute 'Send'", "text 'Saved'"]
