@@ -36,6 +36,9 @@ class StaleFlagAdmin(ModelAdmin):
     sidebar_icon = "report"
 
     list_display = ["content", "release", "reason", "changed_features", "created_at", "cleared_at", "cleared_because"]
+    # The first column links to the flagged article or script itself (a flag has nothing to edit); a second,
+    # row-wide link around it would nest one link in another.
+    list_display_links = None
     list_filter = [OpenFilter, "reason", "release__product", "release"]
     search_fields = ["article__external_id", "script__external_id", "release__version"]
     list_select_related = ["article", "script", "release__product"]
