@@ -30,6 +30,7 @@ class TeamAdmin(ModelAdmin):
 class AgentAdmin(ModelAdmin):
     sidebar_icon = "badge"
     list_display = ["code", "name", "kind", "team", "user", "created_at"]
+    list_select_related = ["team", "user"]  # both may be empty, so Django would not join them by itself
     list_filter = ["kind", "team"]
     search_fields = ["code", "name", "user__username"]
     autocomplete_fields = ["user"]

@@ -170,3 +170,29 @@ def calibration_sessions(user) -> QuerySet[CalibrationSession]:
     if is_lead(user):
         return sessions
     return sessions.filter(reviewers=user)
+
+
+def calibration_candidates(*, query: str = "", queued_only: bool = True, limit: int = 20) -> list[dict]:
+    """Conversations a lead may pick for a calibration session, newest first: by default those waiting in
+    the review queue (an open task), otherwise any conversation that was sampled for review; ``query``
+    matches the conversation id or the agent's code or name."""
+    tasks = ReviewTask.objects.filter(conversation=OuterRef("pk"))
+    if queued_only:
+        tasks = tasks.filter(state__in=OPEN_TASK_STATES)
+    conversations = Conversation.objects.filter(Exists(tasks))
+    query = query.strip()
+    if query:
+        conversations = conversations.filter(
+            Q(external_id__icontains=query) | Q(served_by__code__icontains=query) | Q(served_by__name__icontains=query)
+        )
+    rows = conversations.select_related("channel", "team", "served_by").order_by("-started_at", "-id")[:limit]
+    return [
+        {
+            "id": c.external_id,
+            "channel": c.channel.name if c.channel_id else "",
+            "team": c.team.name if c.team_id else "",
+            "agent": (c.served_by.name or c.served_by.code) if c.served_by_id else "",
+            "started": timezone.localtime(c.started_at).strftime("%Y-%m-%d %H:%M") if c.started_at else "",
+        }
+        for c in rows
+    ]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("disputes/", views.disputes_view, name="disputes"),
     path("disputes/<int:pk>/rule/", views.dispute_rule, name="dispute_rule"),
     path("calibrations/", views.calibrations_view, name="calibrations"),
+    path("calibrations/candidates/", views.calibration_candidates_view, name="calibration_candidates"),
     path("calibrations/<int:pk>/", views.calibration_view, name="calibration"),
     path("calibrations/<int:pk>/items/<int:item_pk>/", views.calibration_item_view, name="calibration_item"),
     path("calibrations/<int:pk>/report/", views.calibration_report_view, name="calibration_report"),

@@ -338,6 +338,16 @@ def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @workspace
+def calibration_candidates_view(request: HttpRequest) -> JsonResponse:
+    """The calibration form's searchable picker: conversations in the review queue (or any sampled one)."""
+    _leads_only(request.user)
+    results = selectors.calibration_candidates(
+        query=request.GET.get("q", "")[:100], queued_only=request.GET.get("all") != "1"
+    )
+    return JsonResponse({"results": results})
+
+
+@workspace
 def calibrations_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
@@ -372,7 +382,8 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
         "form": {
             "name": request.POST.get("name", ""),
             "version": request.POST.get("version", ""),
-            "conversations": request.POST.get("conversations", ""),
+            # From the picker below, or from a list of conversations that links here (?conversation=…).
+            "conversations": request.POST.get("conversations") or "\n".join(request.GET.getlist("conversation")),
             "reviewers": set(request.POST.getlist("reviewers")),
         },
     }

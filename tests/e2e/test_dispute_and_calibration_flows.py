@@ -64,10 +64,17 @@ def test_a_calibration_session_to_its_report(page_as):
     boss.goto(boss.base + "/qa/calibrations/")
     form = boss.locator("#new-session")
     form.locator('input[name="name"]').fill("十一月第一次校准")
-    form.locator('textarea[name="conversations"]').fill("\n".join(t.conversation.external_id for t in tasks))
+    # The conversations come from the picker: the review queue's, searched by id, one click each.
+    for task in tasks:
+        form.locator("#picker-query").fill(task.conversation.external_id)
+        form.locator(f'#picker-results button[data-conversation="{task.conversation.external_id}"]').click()
+    expect(form.locator('textarea[name="conversations"]')).to_have_value(
+        "\n".join(t.conversation.external_id for t in tasks)
+    )
+    shot(boss, "07b-calibration-picked-from-queue")
     form.get_by_label("alice").check()
     form.get_by_label("bob").check()
-    form.get_by_role("button").click()
+    form.get_by_role("button", name="创建").click()
     boss.wait_for_url(re.compile(r"/qa/calibrations/\d+/$"))
     shot(boss, "08-calibration-session")
     session = CalibrationSession.objects.get()

@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts import roles
@@ -265,3 +266,27 @@ def test_a_reviewer_finds_the_reviews_they_submitted_and_an_agent_cannot_open_th
     assert f"/qa/reviews/{review.pk}/" not in client.get("/qa/submitted/").content.decode()
     client.force_login(agent_user)
     assert client.get("/qa/submitted/").status_code == 403
+
+
+def test_a_lead_picks_calibration_conversations_from_the_queue_by_search(client):
+    tasks, _agent, reviewer, _version = setup_tasks(3)
+    lead = lead_of()
+    client.force_login(lead)
+    url = reverse("reviews:calibration_candidates")
+    everything = client.get(url).json()["results"]
+    assert {row["id"] for row in everything} == {t.conversation.external_id for t in tasks}  # the queue
+    wanted = tasks[1].conversation.external_id
+    [row] = client.get(url, {"q": wanted}).json()["results"]
+    assert row["id"] == wanted and row["agent"] and row["channel"]
+
+    # A task reviewed and closed leaves the queue; "also reviewed ones" still finds it.
+    ReviewTask.objects.filter(pk=tasks[0].pk).update(state=ReviewTask.State.SUBMITTED)
+    assert tasks[0].conversation.external_id not in {r["id"] for r in client.get(url).json()["results"]}
+    assert tasks[0].conversation.external_id in {r["id"] for r in client.get(url, {"all": "1"}).json()["results"]}
+
+    # Prefilled from a link that names conversations, e.g. from a list of them.
+    page = client.get(reverse("reviews:calibrations"), {"conversation": [wanted]}).content.decode()
+    assert f">{wanted}</textarea>" in page
+
+    client.force_login(reviewer)
+    assert client.get(url).status_code == 403  # leads only, like the form it serves
