@@ -33,6 +33,8 @@
       if (!label.id) label.id = select.id + "-label";
       const rendered = box.querySelector(".select2-selection__rendered");
       box.setAttribute("aria-labelledby", label.id + (rendered && rendered.id ? " " + rendered.id : ""));
+      // The box's read-only text (the chosen value) is a textbox of its own: name it by the label too.
+      if (rendered) rendered.setAttribute("aria-label", label.textContent.replace(/[*:：]/g, "").trim());
       box.dataset.kbNamed = "1";
     });
   }
