@@ -33,8 +33,9 @@
       if (!label.id) label.id = select.id + "-label";
       const rendered = box.querySelector(".select2-selection__rendered");
       box.setAttribute("aria-labelledby", label.id + (rendered && rendered.id ? " " + rendered.id : ""));
-      // The box's read-only text (the chosen value) is a textbox of its own: name it by the label too.
-      if (rendered) rendered.setAttribute("aria-label", label.textContent.replace(/[*:：]/g, "").trim());
+      // The box's read-only text (the chosen value) is marked as a nameless textbox of its own: it is only
+      // the combobox's value, read as part of its name above.
+      if (rendered && rendered.getAttribute("role") === "textbox") rendered.removeAttribute("role");
       box.dataset.kbNamed = "1";
     });
   }
