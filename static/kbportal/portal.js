@@ -35,7 +35,10 @@
       box.setAttribute("aria-labelledby", label.id + (rendered && rendered.id ? " " + rendered.id : ""));
       // The box's read-only text (the chosen value) is marked as a nameless textbox of its own: it is only
       // the combobox's value, read as part of its name above.
-      if (rendered && rendered.getAttribute("role") === "textbox") rendered.removeAttribute("role");
+      if (rendered && rendered.getAttribute("role") === "textbox") {
+        rendered.removeAttribute("role");
+        rendered.removeAttribute("aria-readonly");
+      }
       box.dataset.kbNamed = "1";
     });
   }
