@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation
+from apps.core.masking import mask_text
 from apps.qa.models import AutoScore, Criterion, Finding, ReviewTask, ScorecardVersion
 from apps.qa.scoring import NA, OUTCOMES, PASS, Line, score
 from apps.qa.services.assignment import task_transition
@@ -132,12 +133,12 @@ def _check(review: Review, data: dict) -> dict:
         if not isinstance(notes, dict) or not all(isinstance(v, str) and len(v) <= 2000 for v in notes.values()):
             errors[name] = [_("An object of id → text (at most 2,000 characters).")]
             notes = {}
-        clean[name] = {str(k): v for k, v in notes.items() if v.strip()}
+        clean[name] = {str(k): mask_text(v) for k, v in notes.items() if v.strip()}
     comment = data.get("comment", review.comment)
     if not isinstance(comment, str) or len(comment) > 5000:
         errors["comment"] = [_("Text of at most 5,000 characters.")]
         comment = ""
-    clean["comment"] = comment
+    clean["comment"] = mask_text(comment)
     seconds = data.get("active_seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         errors["active_seconds"] = [_("A number of seconds.")]
@@ -225,6 +226,7 @@ def dispute_raise(review: Review, criterion: Criterion, user, reason: str) -> Di
         raise ReviewError(_("Not a criterion of this review."))
     if not reason.strip():
         raise ReviewError(_("Say why."), {"reason": [_("This field is required.")]})
+    reason = mask_text(reason)
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(review=review, criterion=criterion, raised_by=user, reason=reason.strip())
@@ -246,6 +248,7 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
         raise PermissionDenied(_("You do not rule on this dispute."))
     if not note.strip():
         raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
+    note = mask_text(note)
     if overturn and outcome not in OUTCOMES:
         raise ReviewError(_("One of: pass, fail, na."))
     review = Review.objects.select_for_update(of=("self",)).select_related("version", "task").get(pk=dispute.review_id)

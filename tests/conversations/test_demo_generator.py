@@ -216,7 +216,7 @@ def test_id_numbers_pass_the_gb11643_checksum_and_bank_cards_pass_luhn():
     for conversation in generate_conversations(10_000, seed=5):
         text = _customer_text(conversation)
         ids += ID_NUMBER.findall(text)
-        # An 18-digit run is an ID number (and is tried as one first, as apps.conversations.masking does).
+        # An 18-digit run is an ID number (and is tried as one first, as apps.core.masking does).
         cards += [card.replace(" ", "") for card in BANK_CARD.findall(text) if not ID_NUMBER.fullmatch(card)]
     assert len(ids) >= 20 and len(cards) >= 20
     assert all(_gb11643_valid(number) for number in ids)

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from apps.conversations.masking import Masker, MaskResult, masker_from_settings
+from apps.core.masking import Masker, MaskResult, masker_from_settings
 
 ID_CARD = "11010519491231002X"  # valid check character, born 1949-12-31
 BANK_CARD = "6222020200001234562"  # 19 digits, passes Luhn

@@ -177,7 +177,7 @@ def test_roles_come_from_origin_and_the_sender_from_who_sent_it():
         (
             "location",
             {"latitude": 23.1, "longitude": 113.3, "name": "广州塔", "address": "广州市海珠区"},
-            "[位置] 广州塔 广州市海珠区",
+            "[位置]",  # where the customer is stays out of storage
         ),
         ("link", {"title": "退货指引", "desc": "三步退货", "url": "https://example.cn/r"}, "[链接] 退货指引"),
         ("business_card", {"userid": "ZhangSan"}, "[名片]"),

@@ -33,6 +33,7 @@ from apps.answers.verifier import candidate_features
 from apps.catalog.models import Product
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.generations import generation
+from apps.core.masking import mask_text
 from apps.core.versions import version_key
 from apps.knowledge.services.publication import GENERATION_KEY
 
@@ -210,8 +211,9 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
 
     answered = decision == Decision.ANSWERED
     query = _log(
-        question=question.text[:MAX_QUESTION_LENGTH],
-        normalized=normalized[:MAX_QUESTION_LENGTH],
+        # What customers type holds phone and ID numbers: the log keeps it masked (the search used the text).
+        question=mask_text(question.text)[:MAX_QUESTION_LENGTH],
+        normalized=mask_text(normalized)[:MAX_QUESTION_LENGTH],
         product=product,
         channel=question.channel,
         product_version=question.product_version,
@@ -306,7 +308,7 @@ def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") ->
     if query is None:
         raise NotFound(_("No such answer."))
     AnswerQuery.objects.filter(pk=query.pk).update(
-        helpful=helpful, feedback_comment=comment[:500], feedback_at=timezone.now()
+        helpful=helpful, feedback_comment=mask_text(comment)[:500], feedback_at=timezone.now()
     )
     query.refresh_from_db()
     return query

@@ -14,7 +14,8 @@ Events carry ``open_kfid``/``external_userid`` inside ``event``; an event about 
 ``servicer_status_change``) belongs to no conversation and is skipped (counted in ``WecomReader.skipped``).
 
 Text: ``text.content`` for ``text``; every other type becomes a bracketed placeholder, plus what little
-the message says about itself: ``[图片]``, ``[语音]``, ``[视频]``, ``[文件]``, ``[名片]``, ``[位置] <name> <address>``,
+the message says about itself: ``[图片]``, ``[语音]``, ``[视频]``, ``[文件]``, ``[名片]``,
+``[位置]`` (never the place or address),
 ``[链接] <title>``, ``[小程序] <title>``, ``[菜单消息] <head> <option / option> <tail>``,
 ``[视频号] <nickname> <title>``, ``[视频号商品] <title>``, ``[视频号订单] <product_titles>``,
 ``[聊天记录] <title>``, ``[笔记]``, ``[其他消息] <msgtype>`` for types not listed, and for events
@@ -79,7 +80,8 @@ _LABELS = {
 }
 # Fields of the type's own object worth showing after the label.
 _DETAILS = {
-    "location": ("name", "address"),
+    # A location's name and address say where the customer is: not kept (only "[位置]"), as the least data
+    # the review needs (PIPL 最小必要).
     "link": ("title",),
     "miniprogram": ("title",),
     "channels": ("nickname", "title"),

@@ -26,10 +26,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
-from apps.conversations.masking import masker_from_settings
 from apps.conversations.models import Agent, AgentKind, Channel, Customer, Team
 from apps.conversations.payload import ConversationIn, PayloadErrors, parse_conversation
 from apps.conversations.services.metrics import recompute_metrics
+from apps.core.masking import masker_from_settings
 
 MAX_BATCH = 1000
 CUSTOMER_BUCKETS = 256  # advisory locks per transaction at most: well inside PostgreSQL's lock table

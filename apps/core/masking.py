@@ -224,3 +224,9 @@ def _rebuild_masker(*, setting: str, **kwargs: object) -> None:
     # Tests override PII_EXTRA_PATTERNS; a cached masker would keep the old patterns.
     if setting == "PII_EXTRA_PATTERNS":
         masker_from_settings.cache_clear()
+
+
+def mask_text(text: str) -> str:
+    """Any free text a person typed (a bot question, a comment, a note, a reason), with personal data masked
+    as messages are: what is stored or exported is this, never the original."""
+    return masker_from_settings().mask(text).text if text else text
