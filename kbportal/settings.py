@@ -222,6 +222,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.send_weekly_digest",
         "schedule": crontab(hour=9, minute=0, day_of_week=1),  # Monday morning; at most once per person
     },
+    "answers.purge_old_queries": {
+        "task": "answers.purge_old_queries",
+        "schedule": crontab(hour=3, minute=30),  # nightly; deletes in batches, idempotent
+    },
     "knowledge.mark_overdue_verifications": {
         "task": "knowledge.mark_overdue_verifications",
         "schedule": crontab(minute=15),  # hourly; the job is idempotent
@@ -243,6 +247,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.error_reports.CleansingExceptionReporterFilter"
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "home"  # each role's own home (apps.core.navigation.home_for)
 
@@ -389,6 +394,8 @@ ANSWER_SUGGESTION_HIT_RATE = float(os.environ.get("ANSWER_SUGGESTION_HIT_RATE", 
 ANSWER_REFIT_DELAY_SECONDS = env_int("ANSWER_REFIT_DELAY_SECONDS", 60, minimum=0)
 ANSWER_CACHE_SECONDS = env_int("ANSWER_CACHE_SECONDS", 3600, minimum=1)
 ANSWER_FAILURE_STREAK = env_int("ANSWER_FAILURE_STREAK", 3, minimum=1)
+# Bot questions (masked) are kept this many days, then deleted by answers.purge_old_queries (PIPL 最小必要).
+ANSWER_QUERY_RETENTION_DAYS = env_int("ANSWER_QUERY_RETENTION_DAYS", 180, minimum=1)
 
 # --- Security (production) ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

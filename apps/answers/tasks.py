@@ -68,3 +68,11 @@ def refit_soon() -> None:
     The first request in a delay window schedules it; the others find it already scheduled."""
     if cache.add(REFIT_SCHEDULED_KEY, 1, timeout=max(settings.ANSWER_REFIT_DELAY_SECONDS, 1)):
         refit_confidence_task.apply_async(countdown=settings.ANSWER_REFIT_DELAY_SECONDS)
+
+
+@shared_task(name="answers.purge_old_queries", acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True)
+def purge_old_queries_task() -> int:
+    """Nightly: the bot-question log keeps ANSWER_QUERY_RETENTION_DAYS days (idempotent, in batches)."""
+    from apps.answers.services.retention import purge_old_queries
+
+    return purge_old_queries()
