@@ -181,3 +181,36 @@ def test_reimporting_published_content_leaves_an_editors_pending_draft_alone():
     assert run(text).unchanged == 1
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "+86 400 800 1234", "- 第一步\n- 第二步", "@SUM(1,2)"]
+
+
+def test_exports_write_formula_like_text_as_text_and_import_it_back_unchanged():
+    """A cell starting with =, +, -, @, tab or carriage return is never a formula in the export (CSV gets a
+    protective apostrophe, XLSX a text cell), and the file still imports back to the same content."""
+    run(jsonl(*[row(n, answer=text, standard_question=f"问题 {n}") for n, text in enumerate(FORMULAS, start=1)]))
+    versions = ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED).order_by("article__external_id")
+
+    import csv
+
+    cells = [cell for line in csv.reader(io.StringIO(export_csv(versions).decode("utf-8-sig"))) for cell in line]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert '\'=HYPERLINK("http://evil.example","点我")' in cells
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(export_xlsx(versions))).active
+    assert not [c for r in sheet.iter_rows() for c in r if c.data_type == "f"]  # no formula anywhere
+    assert FORMULAS[0] in [c.value for r in sheet.iter_rows() for c in r]  # the text itself, unchanged
+
+    for name, exporter in (("faq.csv", export_csv), ("faq.xlsx", export_xlsx)):
+        report = import_articles(read_rows(name, exporter(versions)))
+        assert (report.created, report.updated, report.unchanged) == (0, 0, len(FORMULAS))
+
+
+def test_csv_downloads_of_page_tables_neutralise_formulas():
+    from apps.core.csv_export import csv_response
+
+    body = csv_response("t.csv", ["agent", "note"], [["=1+1", "-5"], ["张三", "ok"]]).content.decode("utf-8-sig")
+    assert body.splitlines() == ["agent,note", "'=1+1,'-5", "张三,ok"]

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from apps.core.csv_export import spreadsheet_text
 from apps.knowledge.models import ArticleVersion, Channel
 from apps.knowledge.services.imports import SPREADSHEET_COLUMNS
 
@@ -40,7 +41,7 @@ def _rows(versions: Iterable[ArticleVersion]) -> Iterator[list[str]]:
 def export_csv(versions: Iterable[ArticleVersion]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(_rows(versions))
+    writer.writerows([spreadsheet_text(cell) for cell in row] for row in _rows(versions))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 Chinese correctly
 
 
@@ -53,6 +54,9 @@ def export_xlsx(versions: Iterable[ArticleVersion]) -> bytes:
     sheet.title = "articles"
     for row in _rows(versions):
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl took text starting with "=" for a formula: keep it text
+                cell.data_type = "s"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column in sheet.columns:

@@ -23,6 +23,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Feature, Product
+from apps.core.csv_export import from_spreadsheet_text
 from apps.core.errors import PermissionRefused, ValidationFailed
 from apps.core.markdown import render_markdown
 from apps.knowledge.models import (
@@ -174,7 +175,7 @@ def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
     _check_header(reader.fieldnames or [])
     for record in reader:
         # reader.line_num is the last physical line read: right even with multi-line cells.
-        yield reader.line_num, _spreadsheet_row(record)
+        yield reader.line_num, _spreadsheet_row({k: from_spreadsheet_text(v) for k, v in record.items()})
 
 
 def read_xlsx(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
