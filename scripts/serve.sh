@@ -5,7 +5,7 @@
 # with DEBUG on it serves the apps' static files straight from their directories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debug=${DEBUG-1}  # unset: on, as in kbportal/settings.py
+debug=${DEBUG-0}  # unset: off, as in kbportal/settings.py (make run sets DEBUG=1)
 case "${debug,,}" in
   0 | false | no | off | "") .venv/bin/python manage.py collectstatic --noinput --verbosity 0 ;;
 esac

@@ -4,6 +4,7 @@
 # and they are stopped afterwards.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+export DEBUG=${DEBUG:-1}  # development default; settings are safe (off) when DEBUG is unset
 export KBPORTAL_DATA_DIR=${KBPORTAL_DATA_DIR:-$PWD/.data/test}
 export KBPORTAL_TESTING=1
 .venv/bin/ruff check . || exit 1
