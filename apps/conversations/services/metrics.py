@@ -83,7 +83,7 @@ WITH targets AS MATERIALIZED (
                WHERE prev_role = 'bot' AND (agents_so_far = 0 OR (agents_so_far = 1 AND role = 'agent'))
            ) AS handoff_moment
     FROM ordered GROUP BY conversation_id
-), gaps AS (
+), gaps AS MATERIALIZED (
     -- A turn: the customer's messages after a reply, up to the next reply (system notices are nobody's
     -- turn). Its gap runs from its first customer message to a human's reply.
     SELECT t.conversation_id,
@@ -99,7 +99,7 @@ WITH targets AS MATERIALIZED (
     JOIN targets tm ON tm.id = t.conversation_id
     WHERE t.turn_start IS NOT NULL AND t.answered IS NOT NULL
     GROUP BY t.conversation_id
-), streaks AS (
+), streaks AS MATERIALIZED (
     -- Consecutive failed bot answers share the number of unfailed ones before them.
     SELECT conversation_id, max(run) AS longest FROM (
         SELECT conversation_id, count(*) AS run
@@ -108,7 +108,7 @@ WITH targets AS MATERIALIZED (
               FROM ordered WHERE complaint) failed
         GROUP BY conversation_id, island
     ) runs GROUP BY conversation_id
-), computed AS (
+), computed AS MATERIALIZED (
     SELECT h.conversation_id, h.messages, h.customer_messages, h.agent_messages, h.bot_messages, h.masked,
            h.served_by, h.started, h.ended,
            (h.agent_first IS NOT NULL AND h.bot_before_agent) AS bot_handed_off,
@@ -126,7 +126,7 @@ WITH targets AS MATERIALIZED (
            (h.customer_first IS NOT NULL) AS customer_spoke
     FROM firsts h
     JOIN targets tm ON tm.id = h.conversation_id
-), tiers AS (
+), tiers AS MATERIALIZED (
     SELECT c.id AS conversation_id,
            COALESCE(
                (SELECT t.id FROM conversations_slatier t WHERE t.match_tags && c.tags ORDER BY t.urgency, t.id LIMIT 1),
