@@ -402,6 +402,9 @@ ANSWER_QUERY_RETENTION_DAYS = env_int("ANSWER_QUERY_RETENTION_DAYS", 180, minimu
 
 # --- Security (production) ---------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# Signed out after this long without a request (every request extends it): a shared desk is not left open.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 8, minimum=1) * 3600
+SESSION_SAVE_EVERY_REQUEST = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.conversations.models import Agent, Channel, Conversation, Customer, Message, SlaTier, Team
 from apps.core.admin_base import ModelAdmin, TabularInline
+from apps.core.params import is_plain_int
 
 
 @admin.register(Channel)
@@ -79,12 +80,12 @@ class AgentFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        agent = Agent.objects.filter(pk=value).first() if value and value.isdigit() else None
+        agent = Agent.objects.filter(pk=value).first() if is_plain_int(value) else None
         return [(str(agent.pk), agent.name or agent.code)] if agent else []
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset.filter(served_by_id=int(value)) if value and value.isdigit() else queryset
+        return queryset.filter(served_by_id=int(value)) if is_plain_int(value) else queryset
 
 
 @admin.register(Conversation)

@@ -20,6 +20,7 @@ from apps.accounts import roles
 from apps.catalog.models import Product
 from apps.conversations.models import Agent, Channel, Team
 from apps.core.csv_export import csv_response
+from apps.core.params import plain_int
 from apps.insights import knowledge_health
 from apps.insights.selectors import (
     BOT_METRICS,
@@ -83,7 +84,7 @@ def _date(value: str | None, default: date) -> date:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return plain_int(value)
 
 
 def _filters(request: HttpRequest) -> Filters:

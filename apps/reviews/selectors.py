@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.accounts import roles
 from apps.conversations.models import Conversation
+from apps.core.params import is_plain_int
 from apps.qa.models import ReviewTask
 from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review
 
@@ -81,11 +82,11 @@ def queue(
         .select_related("conversation__channel", "conversation__team", "conversation__served_by", "version__scorecard")
         .order_by("due_at", "id")
     )
-    if scorecard.isdigit():
+    if is_plain_int(scorecard):
         tasks = tasks.filter(version__scorecard_id=int(scorecard))
     if channel:
         tasks = tasks.filter(conversation__channel__code=channel)
-    if team.isdigit():
+    if is_plain_int(team):
         tasks = tasks.filter(conversation__team_id=int(team))
     if risk == "risky":
         tasks = tasks.exclude(risks=[])

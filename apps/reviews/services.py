@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from apps.conversations.models import Conversation
 from apps.core.masking import mask_text
+from apps.core.params import is_plain_int
 from apps.qa.models import AutoScore, Criterion, Finding, ReviewTask, ScorecardVersion
 from apps.qa.scoring import NA, OUTCOMES, PASS, Line, score
 from apps.qa.services.assignment import task_transition
@@ -119,10 +120,10 @@ def _check(review: Review, data: dict) -> dict:
     elif verdicts:
         known = set(
             Finding.objects.filter(
-                conversation_id=review.conversation_id, pk__in=[int(k) for k in verdicts if str(k).isdigit()]
+                conversation_id=review.conversation_id, pk__in=[int(k) for k in verdicts if is_plain_int(k)]
             ).values_list("pk", flat=True)
         )
-        unknown = [k for k in verdicts if not str(k).isdigit() or int(k) not in known]
+        unknown = [k for k in verdicts if not is_plain_int(k) or int(k) not in known]
         if unknown:
             errors["finding_verdicts"] = [
                 _("Not findings of this conversation: %(v)s.") % {"v": ", ".join(map(str, unknown))}

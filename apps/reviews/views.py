@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import roles
 from apps.conversations.models import Channel, Conversation, Message, Team
+from apps.core.params import plain_int
 from apps.qa.models import Criterion, Finding, ReviewTask, Scorecard, ScorecardVersion
 from apps.reviews import reports, selectors, services
 from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review
@@ -468,7 +469,7 @@ def calibration_report_view(request: HttpRequest, pk: int) -> HttpResponse:
 @workspace
 def reports_view(request: HttpRequest) -> HttpResponse:
     _leads_only(request.user)
-    data = reports.build(request.user, days=int(request.GET.get("days", "56") or 56))
+    data = reports.build(request.user, days=plain_int(request.GET.get("days"), 56, minimum=7, maximum=366))
     export = request.GET.get("export")
     if export:
         if export not in data.tables:

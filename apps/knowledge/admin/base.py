@@ -24,6 +24,7 @@ from unfold.forms import AdminForm
 from apps.core.admin_base import ModelAdmin
 from apps.core.chinese import script_variants
 from apps.core.errors import DomainError
+from apps.core.params import is_plain_int
 from apps.knowledge.admin.forms import ReviewForm
 from apps.knowledge.models import StaleFlag, VersionStatus
 from apps.knowledge.services import workflow
@@ -381,7 +382,7 @@ class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
         form = ReviewForm(request.POST)
         comment = form.cleaned_data.get("comment", "") if form.is_valid() else ""
         number = request.POST.get("version")
-        version = item.versions.filter(number=number).first() if number and number.isdigit() else None
+        version = item.versions.filter(number=number).first() if is_plain_int(number) else None
         try:
             if action == "verify":
                 workflow.item_verify(item=item, by=request.user)
