@@ -132,7 +132,7 @@ class AnswerApi(APIView):
                 serializers={"answer": AnsweredSerializer, "clarify": ClarifySerializer, "handoff": HandoffSerializer},
                 resource_type_field_name="decision",
             ),
-            **api_errors("answers"),
+            **api_errors("answers", body=True),
         },
         tags=["answers"],
     )
@@ -181,7 +181,7 @@ class ChooseApi(APIView):
         request=InputSerializer,
         responses={
             200: OutputSerializer,
-            **api_errors("answers", not_found=True),
+            **api_errors("answers", not_found=True, body=True),
             409: OpenApiResponse(
                 ErrorSerializer,
                 description="The question was not answered with suggestions, a different choice was recorded, "
@@ -211,7 +211,7 @@ class FeedbackApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={204: None, **api_errors("answers", not_found=True)},
+        responses={204: None, **api_errors("answers", not_found=True, body=True)},
         tags=["answers"],
     )
     def post(self, request: Request, query_id) -> Response:

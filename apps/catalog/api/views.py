@@ -44,7 +44,7 @@ class ReleaseCreateApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer, **api_errors("releases:write")},
+        responses={201: OutputSerializer, 200: OutputSerializer, **api_errors("releases:write", body=True)},
         tags=["releases"],
         description="Records a release (201), or returns the one already recorded for that version (200).",
     )

@@ -73,7 +73,7 @@ class ConversationsApi(APIView):
                 },
             ),
             201: ConversationIngestResultSerializer,
-            **api_errors("conversations:write"),
+            **api_errors("conversations:write", body=True),
         },
         tags=["conversations"],
         description=(
