@@ -86,7 +86,7 @@ class ApiKeyAdmin(ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(reverse("admin:apikeys_apikey_change", args=[request.kbportal_issued_key.pk]))
 
-    @admin.action(description=gettext_lazy("Revoke selected keys"))
+    @admin.action(description=gettext_lazy("Revoke selected keys"), permissions=["change"])
     def revoke(self, request, queryset) -> None:
         for api_key in queryset:
             api_key_revoke(api_key=api_key)

@@ -99,7 +99,7 @@ class ReleaseAdmin(ModelAdmin):
         release_schedule_stale_check(release=form.instance)
         messages.info(request, _("Stale check queued: content linked to the changed features will be flagged."))
 
-    @admin.action(description=gettext_lazy("Run the stale check again"))
+    @admin.action(description=gettext_lazy("Run the stale check again"), permissions=["change"])
     def recheck_stale(self, request, queryset) -> None:
         for release in queryset:
             release_schedule_stale_check(release=release)

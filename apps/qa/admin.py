@@ -189,7 +189,7 @@ class ScorecardAdmin(ModelAdmin):
         }
         return render(request, "admin/qa/scorecard/import.html", context)
 
-    @admin.action(description=_("Create a draft version to edit"))
+    @admin.action(description=_("Create a draft version to edit"), permissions=["change"])
     def new_draft(self, request, queryset):
         for scorecard in queryset:
             draft = scorecard_version_new_draft(scorecard)
@@ -205,7 +205,7 @@ class ScorecardVersionAdmin(ModelAdmin):
     readonly_fields = ["scorecard", "number", "status", "published_at"]
     actions = ["publish", "export_json"]
 
-    @admin.action(description=_("Export as JSON"))
+    @admin.action(description=_("Export as JSON"), permissions=["view"])
     def export_json(self, request, queryset):
         import json
 
@@ -231,7 +231,7 @@ class ScorecardVersionAdmin(ModelAdmin):
     def has_add_permission(self, request):
         return False  # versions are made by "Create a draft version" on the scorecard
 
-    @admin.action(description=_("Publish (new scores use it)"))
+    @admin.action(description=_("Publish (new scores use it)"), permissions=["change"])
     def publish(self, request, queryset):
         for version in queryset:
             try:

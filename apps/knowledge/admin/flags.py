@@ -45,6 +45,10 @@ class StaleFlagAdmin(ModelAdmin):
     ordering = ["cleared_at", "created_at"]
     actions = ["verify_content"]
 
+    def has_verify_permission(self, request) -> bool:
+        """Who may verify content may clear its flags by verifying it; a viewer may not."""
+        return request.user.has_perm("knowledge.verify_content")
+
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -89,7 +93,7 @@ class StaleFlagAdmin(ModelAdmin):
     def changed_features(self, obj: StaleFlag) -> str:
         return "、".join(obj.feature_names or obj.features) or "—"
 
-    @admin.action(description=gettext_lazy("Verify the flagged content (still correct)"))
+    @admin.action(description=gettext_lazy("Verify the flagged content (still correct)"), permissions=["verify"])
     def verify_content(self, request, queryset) -> None:
         done = 0
         for flag in queryset.filter(Q(cleared_at__isnull=True)).select_related("article", "script"):
