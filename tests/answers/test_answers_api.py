@@ -286,3 +286,17 @@ def test_outside_a_transaction_the_log_is_written_in_its_own_round_trip(bot, kno
     assert logged.session_id == "s-42" and logged.channel == "wechat"
     assert logged.decision == ("answered" if not body["handoff"] else body["handoff_reason"])
     assert logged.confidence == pytest.approx(body["confidence"])
+
+
+def test_only_the_key_that_asked_gives_feedback_and_streaks_are_per_key(knowledge, api_key_client, settings):
+    settings.ANSWER_FAILURE_STREAK = 2
+    bot, other = api_key_client("answers"), api_key_client("answers")
+    query_id = ask(bot, question="退款多久能到账？", channel="app", session_id="s-1").json()["query_id"]
+    assert other.post(f"/api/v1/answers/{query_id}/feedback/", {"helpful": False}, format="json").status_code == 404
+    assert AnswerQuery.objects.get(pk=query_id).helpful is None  # the other key changed nothing
+    assert bot.post(f"/api/v1/answers/{query_id}/feedback/", {"helpful": False}, format="json").status_code == 204
+
+    # Another bot's session with the same id has its own streak: one failure there is not two here.
+    ask(other, question="火星上能用优惠券吗", channel="app", session_id="s-1")
+    again = ask(other, question="退款多久能到账？", channel="app", session_id="s-1").json()
+    assert again["decision"] == "answer"

@@ -221,5 +221,6 @@ class FeedbackApi(APIView):
             query_id=query_id,
             helpful=serializer.validated_data["helpful"],
             comment=serializer.validated_data.get("comment", ""),
+            api_key=request.auth,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

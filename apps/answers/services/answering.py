@@ -17,7 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import sql
+from django.db.models import Q, sql
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,7 +188,7 @@ def answer_question(*, question: Question, api_key=None) -> AnswerResult:
     confidence = round(best_probability, 4)
     thresholds = decisions.thresholds(product_pk, question.channel)
     best = candidates[0] if candidates else None
-    streak = failure_streak(question.session_id) if question.session_id else 0
+    streak = failure_streak(question.session_id, api_key) if question.session_id else 0
     suggestions: list[dict] = []
     if streak >= settings.ANSWER_FAILURE_STREAK:
         decision = Decision.FAILURE_STREAK
@@ -264,12 +264,18 @@ def _answer_of(candidate: dict) -> dict:
 FAILURES = (Decision.LOW_CONFIDENCE, Decision.NO_MATCH, Decision.CLARIFY)
 
 
-def failure_streak(session_id: str) -> int:
+def asked_with(api_key) -> Q:
+    """The queries a key may act on (feedback, choices) or count (streaks): its own. Without a key (the
+    portal's own code, tests) every query."""
+    return Q(api_key=api_key) if api_key is not None else Q()
+
+
+def failure_streak(session_id: str, api_key=None) -> int:
     """Failed answers in a row at the end of the session: handoffs for low confidence or no match,
     suggestion lists the customer did not pick from (or answered "none of these"), and answers the bot
     reported unhelpful. Once handed off for the streak, the session stays with humans."""
     recent = (
-        AnswerQuery.objects.filter(session_id=session_id)
+        AnswerQuery.objects.filter(asked_with(api_key), session_id=session_id)  # two bots' sessions never mix
         .order_by("-created_at")
         .values_list("decision", "helpful", "chosen_article_id")[: settings.ANSWER_FAILURE_STREAK]
     )
@@ -302,9 +308,10 @@ def _log(**fields) -> AnswerQuery:
     return query
 
 
-def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "") -> AnswerQuery:
-    """A bot reports whether an answer helped. Unhelpful answers count toward the session's failure streak."""
-    query = AnswerQuery.objects.filter(pk=query_id).first()
+def feedback_record(*, query_id: uuid.UUID, helpful: bool, comment: str = "", api_key=None) -> AnswerQuery:
+    """A bot reports whether an answer helped. Unhelpful answers count toward the session's failure streak.
+    Only the key that asked may say so: another key's query is "no such answer"."""
+    query = AnswerQuery.objects.filter(asked_with(api_key), pk=query_id).first()
     if query is None:
         raise NotFound(_("No such answer."))
     AnswerQuery.objects.filter(pk=query.pk).update(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.answers.models import AnswerQuery, Decision
-from apps.answers.services.answering import failure_streak
+from apps.answers.services.answering import asked_with, failure_streak
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.knowledge.models import Article, ArticleVersion, ChannelAnswer, VersionStatus
 
@@ -57,12 +57,7 @@ def suggestion_choose(*, query_id: uuid.UUID, article_id: str | None, api_key=No
     for the session's streak. Choosing the same again is harmless; changing a recorded choice is refused.
     """
     with transaction.atomic():
-        query = (
-            AnswerQuery.objects.select_for_update()
-            .filter(pk=query_id)
-            .filter(Q(api_key__isnull=True) | Q(api_key=api_key) if api_key is not None else Q())
-            .first()
-        )
+        query = AnswerQuery.objects.select_for_update().filter(pk=query_id).filter(asked_with(api_key)).first()
         if query is None:
             raise NotFound(_("No such answer."))
         if query.decision != Decision.CLARIFY:
@@ -82,7 +77,7 @@ def suggestion_choose(*, query_id: uuid.UUID, article_id: str | None, api_key=No
         else:
             AnswerQuery.objects.filter(pk=query.pk).update(chosen_article_id=chosen_pk, chosen_at=timezone.now())
     if chosen_pk is None:
-        streak = failure_streak(query.session_id) if query.session_id else 0
+        streak = failure_streak(query.session_id, query.api_key) if query.session_id else 0
         # The customer is left with nothing: one more failure would hand off anyway, so hand off now.
         return ChoiceResult(str(query.pk), None, handoff=streak + 1 >= settings.ANSWER_FAILURE_STREAK)
     return ChoiceResult(str(query.pk), _published_answer(article_pk=chosen_pk, channel=query.channel), handoff=False)
