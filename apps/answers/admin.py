@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,11 +41,15 @@ class _ConfigAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        vocabulary_changed()
+        transaction.on_commit(vocabulary_changed)  # after commit: a process rebuilding must see the change
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        vocabulary_changed()
+        transaction.on_commit(vocabulary_changed)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(vocabulary_changed)
 
 
 @admin.register(Synonym)

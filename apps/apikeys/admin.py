@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -64,10 +65,19 @@ class ApiKeyAdmin(ModelAdmin):
     def scope_list(self, obj: ApiKey) -> str:
         return ", ".join(obj.scopes)
 
+    def delete_model(self, request, obj) -> None:
+        """A deleted key stops at once in every process, as a revoked one does."""
+        super().delete_model(request, obj)
+        transaction.on_commit(api_keys_changed)
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(api_keys_changed)
+
     def save_model(self, request, obj, form, change) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            api_keys_changed()
+            transaction.on_commit(api_keys_changed)  # every process reloads the key, once the change is there
             return
         issued = api_key_issue(
             name=form.cleaned_data["name"],

@@ -106,6 +106,6 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        # After commit: a process that reloads on the new generation must find the key already revoked.
         transaction.on_commit(api_keys_changed)
-        api_keys_changed()  # now too: a request racing the commit must not keep using the key
     return api_key

@@ -180,7 +180,11 @@ def test_a_refit_fits_the_knowledge_base_from_its_own_questions(knowledge, djang
     # Forced, it fits again; the examples are sampled deterministically, so the fit is the same.
     [forced] = confidence_refit(force=True)
     assert forced.pk != fit.pk and ConfidenceFit.objects.count() == 2
-    assert (forced.fingerprint, forced.examples, forced.curve) == (fit.fingerprint, fit.examples, fit.curve)
+    assert (forced.fingerprint, forced.examples) == (fit.fingerprint, fit.examples)
+    # The same curve, up to float noise: embeddings may come back from the cache as float32 the second time.
+    assert [point for row in forced.curve for point in row] == pytest.approx(
+        [point for row in fit.curve for point in row], abs=1e-3
+    )
 
 
 def test_publishing_a_new_version_changes_the_fingerprint_so_the_next_refit_fits_again(knowledge):

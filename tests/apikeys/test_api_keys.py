@@ -34,10 +34,25 @@ def test_a_key_without_the_scope_gets_403(api_key_client):
     assert "articles:read" in response.json()["detail"]
 
 
-def test_a_revoked_key_stops_working(api_key_client):
+def test_a_revoked_key_stops_working_once_the_revocation_is_committed(
+    api_key_client, django_capture_on_commit_callbacks
+):
     client = api_key_client("articles:read")
     assert client.get("/api/v1/articles/").status_code == 200
-    api_key_revoke(api_key=client.api_key)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        api_key_revoke(api_key=client.api_key)
+    assert callbacks  # every process is told after the commit, not before (it would reload the old row)
+    assert client.get("/api/v1/articles/").status_code == 401
+
+
+def test_a_key_deleted_in_the_admin_stops_at_once_like_a_revoked_one(
+    api_key_client, admin_client, django_capture_on_commit_callbacks
+):
+    client = api_key_client("articles:read")
+    assert client.get("/api/v1/articles/").status_code == 200  # now cached in this process
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/apikeys/apikey/{client.api_key.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not ApiKey.objects.filter(pk=client.api_key.pk).exists()
     assert client.get("/api/v1/articles/").status_code == 401
 
 
