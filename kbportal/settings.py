@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "apps.core.middleware.RejectNulInPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "apps.core.middleware.SessionIdleRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -406,7 +407,7 @@ ANSWER_QUERY_RETENTION_DAYS = env_int("ANSWER_QUERY_RETENTION_DAYS", 180, minimu
 SESSION_COOKIE_HTTPONLY = True
 # Signed out after this long without a request (every request extends it): a shared desk is not left open.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_HOURS", 8, minimum=1) * 3600
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 300  # an active session is saved again (expiry restarted) at most this often
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

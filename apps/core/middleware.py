@@ -38,3 +38,22 @@ class ServerTimingMiddleware:
         existing = response.get("Server-Timing")
         response["Server-Timing"] = f"{existing}, {timing}" if existing else timing
         return response
+
+
+class SessionIdleRefreshMiddleware:
+    """Sign people out after ``SESSION_COOKIE_AGE`` without a request, but not while they work: an open
+    session is saved again (which restarts its age) at most every ``SESSION_REFRESH_SECONDS``, instead of
+    a database write on every request (``SESSION_SAVE_EVERY_REQUEST``). Sits after SessionMiddleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            from django.conf import settings
+
+            now = int(time.time())
+            if now - session.get("_refreshed", 0) >= settings.SESSION_REFRESH_SECONDS:
+                session["_refreshed"] = now  # modified: saved, with a new expiry, on the way out
+        return self.get_response(request)

@@ -9,6 +9,17 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.navigation import register_home, register_link
+        from apps.core.scoping import register_scope
+        from apps.reviews import selectors
+
+        # The workspace's rules of who reads what hold in the admin (and any other door) too.
+        register_scope("conversations.conversation", selectors.scope_conversations)
+        for label in ("conversations.message", "qa.autoscore", "qa.finding", "reviews.calibrationitem"):
+            register_scope(label, selectors.scope_conversation_parts)
+        register_scope("qa.reviewtask", selectors.scope_review_tasks)
+        register_scope("reviews.review", selectors.scope_reviews)
+        register_scope("reviews.dispute", selectors.scope_disputes)
+        register_scope("reviews.calibrationsession", selectors.scope_calibration_sessions)
         from apps.reviews.selectors import is_agent, is_lead, is_reviewer, may_use_workspace
 
         register_link(label=_("My queue"), url_name="reviews:queue", may_open=is_reviewer, order=10, icon="inbox")

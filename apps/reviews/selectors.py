@@ -46,18 +46,71 @@ def may_use_workspace(user) -> bool:
     return user.is_authenticated and (is_reviewer(user) or is_agent(user))
 
 
+def conversation_visibility(user, prefix: str = "") -> Q | None:
+    """Who may read which conversation, as a filter on a model reached through ``prefix`` (``""`` for
+    conversations, ``"conversation__"`` for what belongs to one); ``None``: everything."""
+    if is_admin(user):
+        return None
+    pk = OuterRef(f"{prefix}pk" if prefix else "pk")
+    visible = Q(**{f"{prefix}served_by__user": user})
+    if is_reviewer(user):
+        visible |= Exists(ReviewTask.objects.filter(conversation=pk, assignee=user))
+        visible |= Exists(CalibrationItem.objects.filter(conversation=pk, session__reviewers=user))
+    if is_lead(user):
+        visible |= Q(**{f"{prefix}team__leads": user})
+    return visible
+
+
 def visible_conversations(user) -> QuerySet[Conversation]:
     """The conversations this user may read in the workspace."""
-    conversations = Conversation.objects.all()
+    return scope_conversations(user, Conversation.objects.all())
+
+
+def scope_conversations(user, queryset: QuerySet) -> QuerySet:
+    visible = conversation_visibility(user)
+    return queryset if visible is None else queryset.filter(visible).distinct()
+
+
+def scope_conversation_parts(user, queryset: QuerySet) -> QuerySet:
+    """Messages, scores, findings, review tasks: what belongs to a conversation is seen with it."""
     if is_admin(user):
-        return conversations
-    visible = Q(served_by__user=user)
-    if is_reviewer(user):
-        visible |= Exists(ReviewTask.objects.filter(conversation=OuterRef("pk"), assignee=user))
-        visible |= Exists(CalibrationItem.objects.filter(conversation=OuterRef("pk"), session__reviewers=user))
+        return queryset
+    return queryset.filter(conversation__in=scope_conversations(user, Conversation.objects.all()).values("pk"))
+
+
+def scope_reviews(user, queryset: QuerySet) -> QuerySet:
+    """Reviews a person may read: their own; an agent's submitted reviews (not calibration ones); a lead's
+    teams'. A calibration review stays blind: only its reviewer, and leads, read it."""
+    if is_admin(user):
+        return queryset
+    visible = Q(reviewer=user) | Q(
+        conversation__served_by__user=user, status=Review.Status.SUBMITTED, calibration_item__isnull=True
+    )
     if is_lead(user):
-        visible |= Q(team__leads=user)
-    return conversations.filter(visible)
+        visible |= Q(conversation__team__leads=user)
+    return queryset.filter(visible).distinct()
+
+
+def scope_disputes(user, queryset: QuerySet) -> QuerySet:
+    if is_admin(user):
+        return queryset
+    return queryset.filter(review__in=scope_reviews(user, Review.objects.all()).values("pk"))
+
+
+def scope_calibration_sessions(user, queryset: QuerySet) -> QuerySet:
+    if is_lead(user):
+        return queryset
+    return queryset.filter(reviewers=user).distinct()
+
+
+def scope_review_tasks(user, queryset: QuerySet) -> QuerySet:
+    """A reviewer's own tasks; a lead's teams' tasks."""
+    if is_admin(user):
+        return queryset
+    visible = Q(assignee=user)
+    if is_lead(user):
+        visible |= Q(conversation__team__leads=user)
+    return queryset.filter(visible).distinct()
 
 
 def may_view_conversation(user, conversation: Conversation) -> bool:
