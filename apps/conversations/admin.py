@@ -26,6 +26,14 @@ class TeamAdmin(ModelAdmin):
     filter_horizontal = ["leads"]
     search_fields = ["name"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Who leads a team decides who reads its conversations: only someone who may manage people (an
+        administrator) changes it; a lead edits their teams' hours but cannot make themselves a lead."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("auth.change_user"):
+            readonly.append("leads")
+        return readonly
+
 
 @admin.register(Agent)
 class AgentAdmin(ModelAdmin):

@@ -335,6 +335,38 @@ class ReviewTaskAdmin(ModelAdmin):
     readonly_fields = ["conversation", "version", "run", "reason", "risks", "state", "skip_reason"]
     list_before_template = "admin/qa/reviewtask/queue_progress.html"  # per reviewer, above the list
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class ReassignForm(form):
+            """A new assignee goes through the service's checks (never the agent who served the conversation,
+            never a started review), reported on the field instead of saved."""
+
+            def clean(self):
+                cleaned = super().clean()
+                to_user = cleaned.get("assignee")
+                if self.instance.pk and "assignee" in self.changed_data and to_user is not None:
+                    task = self.instance
+                    served = task.conversation.served_by
+                    if served is not None and served.user_id == to_user.pk:
+                        self.add_error("assignee", _("Nobody reviews a conversation they served."))
+                    elif task.state == ReviewTask.State.IN_PROGRESS:
+                        self.add_error(
+                            "assignee",
+                            _("The review of this task has started; its reviewer submits or releases it first."),
+                        )
+                return cleaned
+
+        return ReassignForm
+
+    def save_model(self, request, obj, form, change):
+        if change and "assignee" in form.changed_data and obj.assignee is not None:
+            from apps.qa.services.assignment import task_reassign
+
+            task_reassign(obj, to_user=obj.assignee, actor=request.user)  # recorded as an event
+            return
+        super().save_model(request, obj, form, change)
+
     def changelist_view(self, request, extra_context=None):
         from apps.qa.services.assignment import queue_progress
 

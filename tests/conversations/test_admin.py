@@ -65,3 +65,21 @@ def test_editors_and_agents_do_not_see_conversations(client, stored):
     for role in (roles.KNOWLEDGE_EDITOR, roles.AGENT):
         client.force_login(UserFactory(role=role))
         assert client.get("/admin/conversations/conversation/").status_code == 403
+
+
+def test_a_lead_cannot_make_themselves_lead_of_another_team(client):
+    from apps.conversations.models import Team
+
+    mine, other = Team.objects.create(name="售后一组"), Team.objects.create(name="售后二组")
+    lead = UserFactory(role=roles.QA_LEAD)
+    mine.leads.add(lead)
+    client.force_login(lead)
+    response = client.post(
+        f"/admin/conversations/team/{other.pk}/change/", {"name": other.name, "business_hours": "", "leads": [lead.pk]}
+    )
+    assert response.status_code in (200, 302)
+    assert not other.leads.filter(pk=lead.pk).exists()
+    administrator = UserFactory(role=roles.ADMINISTRATOR)
+    client.force_login(administrator)
+    page = client.get(f"/admin/conversations/team/{other.pk}/change/").content.decode()
+    assert 'name="leads"' in page  # who may manage people assigns leads

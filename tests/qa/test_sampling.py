@@ -185,3 +185,24 @@ def test_a_conversation_already_queued_is_not_sampled_again(plan):
     assert sampling_run(plan, DAY).sampled == 10
     assert sampling_run(weekly, DAY).sampled == 0
     assert ReviewTask.objects.filter(conversation_id__in=ids).count() == 10
+
+
+def test_a_started_review_is_not_reassigned_in_the_admin(plan, client):
+    from apps.accounts import roles
+
+    alice, bob = UserFactory(role=roles.QA_REVIEWER), UserFactory(role=roles.QA_REVIEWER)
+    plan.reviewers.set([alice])
+    conversations(1, agent="agent-a")
+    task = ReviewTask.objects.filter(run=sampling_run(plan, DAY).run).get()
+    ReviewTask.objects.filter(pk=task.pk).update(state=ReviewTask.State.IN_PROGRESS)
+    client.force_login(UserFactory(role=roles.ADMINISTRATOR, is_superuser=True))
+    response = client.post(
+        f"/admin/qa/reviewtask/{task.pk}/change/", {"assignee": bob.pk, "due_at_0": "", "due_at_1": ""}
+    )
+    task.refresh_from_db()
+    assert task.assignee_id == alice.pk  # refused, with the reason on the field
+    assert response.status_code == 200 and "has started" in response.content.decode()
+    ReviewTask.objects.filter(pk=task.pk).update(state=ReviewTask.State.PENDING)
+    client.post(f"/admin/qa/reviewtask/{task.pk}/change/", {"assignee": bob.pk})
+    task.refresh_from_db()
+    assert task.assignee_id == bob.pk and task.events.filter(action="reassign").exists()  # through the service

@@ -150,6 +150,9 @@ def task_reassign(task: ReviewTask, *, to_user, actor, note: str = "") -> Review
     task = ReviewTask.objects.select_for_update(of=("self",)).select_related("conversation__served_by").get(pk=task.pk)
     if task.state not in OPEN_STATES:
         raise TaskError(_("Only pending or in-progress tasks can be reassigned."))
+    if task.state == ReviewTask.State.IN_PROGRESS and task.assignee_id != to_user.pk:
+        # A started review holds its reviewer's scores and notes: it does not silently change hands.
+        raise TaskError(_("The review of this task has started; its reviewer submits or releases it first."))
     served_by = task.conversation.served_by
     if served_by is not None and served_by.user_id == to_user.pk:
         raise TaskError(_("Nobody reviews a conversation they served."))
