@@ -226,14 +226,14 @@ def calibration_sessions(user) -> QuerySet[CalibrationSession]:
     return sessions.filter(reviewers=user)
 
 
-def calibration_candidates(*, query: str = "", queued_only: bool = True, limit: int = 20) -> list[dict]:
+def calibration_candidates(user, *, query: str = "", queued_only: bool = True, limit: int = 20) -> list[dict]:
     """Conversations a lead may pick for a calibration session, newest first: by default those waiting in
     the review queue (an open task), otherwise any conversation that was sampled for review; ``query``
     matches the conversation id or the agent's code or name."""
     tasks = ReviewTask.objects.filter(conversation=OuterRef("pk"))
     if queued_only:
         tasks = tasks.filter(state__in=OPEN_TASK_STATES)
-    conversations = Conversation.objects.filter(Exists(tasks))
+    conversations = scope_conversations(user, Conversation.objects.filter(Exists(tasks)))  # the lead's teams
     query = query.strip()
     if query:
         conversations = conversations.filter(

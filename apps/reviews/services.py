@@ -290,8 +290,20 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
         errors["name"] = [_("This field is required.")]
     if not conversations:
         errors["conversations"] = [_("Choose at least one conversation.")]
+    outside = [c.external_id for c in conversations if not selectors.may_view_conversation(by, c)]
+    if outside:
+        errors["conversations"] = [
+            _("Not conversations of the teams you lead: %(v)s.") % {"v": ", ".join(sorted(outside)[:10])}
+        ]
+    not_reviewers = [r.get_username() for r in reviewers if not selectors.is_reviewer(r)]
+    served = {c.served_by.user_id for c in conversations if c.served_by_id and c.served_by.user_id}
+    serving = [r.get_username() for r in reviewers if r.pk in served]
     if any(r.pk == by.pk for r in reviewers):
         errors["reviewers"] = [_("You score as the reference: choose other reviewers.")]
+    elif not_reviewers:  # agents and other roles never score, even blind
+        errors["reviewers"] = [_("Not QA reviewers: %(v)s.") % {"v": ", ".join(not_reviewers)}]
+    elif serving:
+        errors["reviewers"] = [_("They served one of these conversations: %(v)s.") % {"v": ", ".join(serving)}]
     elif not reviewers:
         # With the lead's reference, one reviewer already makes two coders for the agreement.
         errors["reviewers"] = [_("Choose at least one reviewer.")]

@@ -343,7 +343,7 @@ def calibration_candidates_view(request: HttpRequest) -> JsonResponse:
     """The calibration form's searchable picker: conversations in the review queue (or any sampled one)."""
     _leads_only(request.user)
     results = selectors.calibration_candidates(
-        query=request.GET.get("q", "")[:100], queued_only=request.GET.get("all") != "1"
+        request.user, query=request.GET.get("q", "")[:100], queued_only=request.GET.get("all") != "1"
     )
     return JsonResponse({"results": results})
 

@@ -290,3 +290,36 @@ def test_a_lead_picks_calibration_conversations_from_the_queue_by_search(client)
 
     client.force_login(reviewer)
     assert client.get(url).status_code == 403  # leads only, like the form it serves
+
+
+def test_a_lead_calibrates_only_their_teams_conversations_with_reviewers_only():
+    from apps.reviews.services import ReviewError, calibration_create
+    from tests.qa.helpers import conversations
+
+    tasks, agent, reviewer, version = setup_tasks(1)
+    lead = lead_of()  # leads 售后一组, where setup_tasks' conversations are
+    [elsewhere] = conversations(1, agent="agent-z", team="售后二组")
+    from apps.conversations.models import Conversation
+
+    other_team = Conversation.objects.get(pk=elsewhere)
+    mine = tasks[0].conversation
+    with pytest.raises(ReviewError) as refused:
+        calibration_create(
+            name="跨团队", version=version, conversations=[mine, other_team], reviewers=[reviewer], by=lead
+        )
+    assert other_team.external_id in " ".join(refused.value.errors["conversations"])
+    with pytest.raises(ReviewError) as refused:
+        calibration_create(name="坐席", version=version, conversations=[mine], reviewers=[agent], by=lead)
+    assert agent.get_username() in " ".join(refused.value.errors["reviewers"])
+    session = calibration_create(name="本组", version=version, conversations=[mine], reviewers=[reviewer], by=lead)
+    assert list(session.items.values_list("conversation_id", flat=True)) == [mine.pk]
+
+
+def test_the_picker_offers_only_the_leads_teams(client):
+    from tests.qa.helpers import conversations
+
+    tasks, _agent, _reviewer, _version = setup_tasks(1)
+    conversations(1, agent="agent-z", team="售后二组")
+    client.force_login(lead_of())
+    found = {row["id"] for row in client.get(reverse("reviews:calibration_candidates"), {"all": "1"}).json()["results"]}
+    assert found <= {t.conversation.external_id for t in tasks}
