@@ -320,6 +320,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # API bodies (DRF reads the stream itself, past DATA_UPLOAD_MAX_MEMORY_SIZE): over this a 413.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Spreadsheet imports of articles: larger files are refused before anything is imported.
+KNOWLEDGE_IMPORT_MAX_BYTES = env_int("KNOWLEDGE_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+KNOWLEDGE_IMPORT_MAX_ROWS = env_int("KNOWLEDGE_IMPORT_MAX_ROWS", 50_000, minimum=1)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # --- REST API ----------------------------------------------------------------------------------------

@@ -95,6 +95,9 @@ def review_open_task(task: ReviewTask, user) -> Review:
     )
 
 
+MAX_NOTES = 1000
+
+
 def _check(review: Review, data: dict) -> dict:
     """The draft fields from a browser's JSON, checked; every problem by field."""
     criteria = {str(c.id): c for c in review.version.criteria.all()}
@@ -133,6 +136,9 @@ def _check(review: Review, data: dict) -> dict:
         notes = data.get(name, getattr(review, name))
         if not isinstance(notes, dict) or not all(isinstance(v, str) and len(v) <= 2000 for v in notes.values()):
             errors[name] = [_("An object of id → text (at most 2,000 characters).")]
+            notes = {}
+        elif len(notes) > MAX_NOTES:  # one per criterion or message at most; a draft is not a dump
+            errors[name] = [_("At most %(n)s notes.") % {"n": MAX_NOTES}]
             notes = {}
         clean[name] = {str(k): mask_text(v) for k, v in notes.items() if v.strip()}
     comment = data.get("comment", review.comment)

@@ -214,3 +214,16 @@ def test_csv_downloads_of_page_tables_neutralise_formulas():
 
     body = csv_response("t.csv", ["agent", "note"], [["=1+1", "-5"], ["张三", "ok"]]).content.decode("utf-8-sig")
     assert body.splitlines() == ["agent,note", "'=1+1,'-5", "张三,ok"]
+
+
+def test_too_large_or_too_long_files_are_refused_before_anything_is_imported(settings):
+    from apps.core.errors import ValidationFailed
+
+    settings.KNOWLEDGE_IMPORT_MAX_ROWS = 2
+    text = jsonl(row(1), row(2), row(3)).encode()
+    with pytest.raises(ValidationFailed, match="Line 3"):
+        import_articles(read_rows("faq.jsonl", text))
+    assert not Article.objects.exists()
+    settings.KNOWLEDGE_IMPORT_MAX_BYTES = 1024
+    with pytest.raises(ValidationFailed, match="MB"):
+        read_rows("faq.jsonl", b"x" * 2048)

@@ -205,3 +205,19 @@ def test_human_only_criteria_start_as_na_when_the_bot_handled_the_conversation_a
     assert prefilled_outcomes(conversation, version)[str(manual.pk)] == "na"
     exported = [c for s in scorecard_export(version)["sections"] for c in s["criteria"]]
     assert any(c["human_only"] for c in exported)  # the flag travels with the scorecard's JSON
+
+
+def test_a_draft_with_too_many_notes_is_refused_whole(client):
+    from apps.reviews.services import MAX_NOTES
+
+    [task], _agent, reviewer, _version = setup_tasks(1)
+    client.force_login(reviewer)
+    client.get(f"/qa/tasks/{task.pk}/")
+    review = Review.objects.get(task=task)
+    notes = {str(n): "备注" for n in range(MAX_NOTES + 1)}
+    response = client.post(
+        f"/qa/reviews/{review.pk}/draft/", json.dumps({"message_notes": notes}), content_type="application/json"
+    )
+    assert response.status_code == 400 and "message_notes" in response.json()["errors"]
+    review.refresh_from_db()
+    assert review.message_notes == {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
@@ -206,7 +207,27 @@ def _check_header(header: list[str]) -> None:
 
 
 def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Pick the reader by file extension."""
+    """Pick the reader by file extension; a file over ``KNOWLEDGE_IMPORT_MAX_BYTES`` or with more than
+    ``KNOWLEDGE_IMPORT_MAX_ROWS`` rows is refused before anything is imported."""
+    if len(raw) > settings.KNOWLEDGE_IMPORT_MAX_BYTES:
+        raise ValidationFailed(
+            _("The file is larger than %(mb)s MB: split it into several files.")
+            % {"mb": settings.KNOWLEDGE_IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+    return _at_most(_read_rows(name, raw), settings.KNOWLEDGE_IMPORT_MAX_ROWS)
+
+
+def _at_most(rows: Iterator, limit: int) -> Iterator:
+    for count, row in enumerate(rows, start=1):
+        if count > limit:
+            raise ValidationFailed(
+                _("Line %(line)s: the file has more than %(n)s rows; split it into several files.")
+                % {"line": row[0], "n": limit}
+            )
+        yield row
+
+
+def _read_rows(name: str, raw: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
     lowered = name.lower()
     if lowered.endswith(".xlsx"):
         return read_xlsx(io.BytesIO(raw))
