@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     # our own KBAdminConfig installs the site (an UnfoldAdminSite) as ``admin.site``.
     "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
+    "apps.accounts.sign_in_protection.SignInProtectionConfig",  # django-axes: sign-in lockout
     "apps.core.admin_site.KBAdminConfig",  # django.contrib.admin with our AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "kbportal.urls"
@@ -253,6 +256,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.error_reports.CleansingExceptionReporterFilter"
 LOGIN_URL = "admin:login"
+
+# Sign-in attempts (django-axes): after LOGIN_FAILURE_LIMIT failures for a username, or from an address, that
+# username or address is locked out for LOGIN_LOCKOUT_MINUTES; administrators unlock early in the admin.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "apps.accounts.views.locked_out"
+AXES_ENABLE_ADMIN = False  # our own, in the theme and translated (apps/accounts/admin.py)
+AXES_DISABLE_ACCESS_LOG = True  # keep failures only: no log of every sign-in (least data)
+AXES_VERBOSE = False
 LOGIN_REDIRECT_URL = "home"  # each role's own home (apps.core.navigation.home_for)
 
 # --- i18n ----------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """People and roles in the admin theme: Django's user and group admins with the theme's forms, and
 permissions named in the reader's language (Django stores their names in English, once, at migrate time)."""
 
+from axes.models import AccessAttempt
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
@@ -59,3 +60,27 @@ class UserAdmin(_TranslatedPermissions, BaseUserAdmin, ModelAdmin):
 @admin.register(Group)
 class GroupAdmin(_TranslatedPermissions, BaseGroupAdmin, ModelAdmin):
     sidebar_icon = "group"
+
+
+@admin.register(AccessAttempt)
+class LockoutAdmin(ModelAdmin):
+    """Failed sign-ins per username and address; deleting a row unlocks it at once."""
+
+    sidebar_icon = "lock_person"
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    readonly_fields = ["username", "ip_address", "user_agent", "failures_since_start", "attempt_time"]
+    fields = readonly_fields
+    actions = ["unlock"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Unlock (clear the failed attempts)"), permissions=["delete"])
+    def unlock(self, request, queryset) -> None:
+        count = queryset.count()
+        queryset.delete()
+        self.message_user(request, _("%(n)s unlocked.") % {"n": count})

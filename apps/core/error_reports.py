@@ -20,7 +20,7 @@ class CleansingExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key, value):
         value = super().cleanse_setting(key, value)
-        if isinstance(value, str):
+        if type(value) is str:  # not lazy objects that pose as strings
             # user:password@ in any other value that holds a URL
             return _CREDENTIALS_IN_URL.sub(lambda m: m["scheme"] + self.cleansed_substitute + "@", value)
         return value
