@@ -268,6 +268,8 @@ AXES_LOCKOUT_CALLABLE = "apps.accounts.views.locked_out"
 AXES_ENABLE_ADMIN = False  # our own, in the theme and translated (apps/accounts/admin.py)
 AXES_DISABLE_ACCESS_LOG = True  # keep failures only: no log of every sign-in (least data)
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "apps.accounts.views.client_ip"
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)  # proxies in front that set X-Forwarded-For
 LOGIN_REDIRECT_URL = "home"  # each role's own home (apps.core.navigation.home_for)
 
 # --- i18n ----------------------------------------------------------------------------------------

@@ -33,3 +33,15 @@ def test_too_many_failures_lock_the_username_until_an_administrator_unlocks_it(c
     )
     assert response.status_code == 200 and not AccessAttempt.objects.filter(username=user.username).exists()
     assert sign_in(client, user.username, "pw-for-tests-123").status_code == 302  # signed in
+
+
+def test_behind_a_proxy_the_clients_address_counts(rf, settings):
+    from apps.accounts.views import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7, 10.0.0.2", REMOTE_ADDR="10.0.0.3")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.3"  # no trusted proxy: a client could write any X-Forwarded-For
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "203.0.113.7"
