@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin_base import ModelAdmin, TabularInline
+from apps.core.errors import DomainError
 from apps.core.forms import ThemedForm
 from apps.qa.models import (
     AutoScore,
@@ -192,8 +193,12 @@ class ScorecardAdmin(ModelAdmin):
     @admin.action(description=_("Create a draft version to edit"), permissions=["change"])
     def new_draft(self, request, queryset):
         for scorecard in queryset:
-            draft = scorecard_version_new_draft(scorecard)
-            messages.success(request, _("Draft: %(v)s") % {"v": draft})
+            try:
+                draft = scorecard_version_new_draft(scorecard, by=request.user)
+            except DomainError as exc:
+                messages.error(request, f"{scorecard}: {exc.message}")
+            else:
+                messages.success(request, _("Draft: %(v)s") % {"v": draft})
 
 
 @admin.register(ScorecardVersion)
@@ -235,9 +240,11 @@ class ScorecardVersionAdmin(ModelAdmin):
     def publish(self, request, queryset):
         for version in queryset:
             try:
-                scorecard_version_publish(version)
+                scorecard_version_publish(version, by=request.user)
             except InvalidScorecard as exc:
                 messages.error(request, f"{version}: {exc}")
+            except DomainError as exc:
+                messages.error(request, f"{version}: {exc.message}")
             else:
                 messages.success(request, _("Published: %(v)s") % {"v": version})
 

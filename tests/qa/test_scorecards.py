@@ -165,3 +165,19 @@ def test_reviewers_may_read_but_not_change_rules(client):
     rule = forbidden_rule()
     assert client.get(f"/admin/qa/rule/{rule.pk}/change/").status_code == 200
     assert client.post("/admin/qa/rule/add/", {}).status_code == 403
+
+
+def test_the_scorecard_services_check_who_asks_whatever_the_door():
+    from apps.accounts import roles
+    from apps.core.errors import PermissionRefused
+    from apps.qa.services.scorecards import scorecard_version_new_draft, scorecard_version_publish
+    from tests.factories import UserFactory
+
+    version = published_scorecard([forbidden_rule()])
+    reviewer, lead = UserFactory(role=roles.QA_REVIEWER), UserFactory(role=roles.QA_LEAD)
+    with pytest.raises(PermissionRefused):
+        scorecard_version_new_draft(version.scorecard, by=reviewer)
+    draft = scorecard_version_new_draft(version.scorecard, by=lead)
+    with pytest.raises(PermissionRefused):
+        scorecard_version_publish(draft, by=reviewer)
+    assert scorecard_version_publish(draft, by=lead).status == "published"

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Channel, Team
+from apps.core.errors import PermissionRefused
 from apps.qa.models import AutoScore, Criterion, ReviewTask, Rule, Scorecard, ScorecardVersion, Section, Severity
 
 FORMAT = "kbportal.scorecard/1"
@@ -38,9 +39,16 @@ def version_in_use(version: ScorecardVersion) -> bool:
     return AutoScore.objects.filter(version=version).exists() or ReviewTask.objects.filter(version=version).exists()
 
 
+def _may_change_scorecards(by) -> None:
+    if by is not None and not by.has_perm("qa.change_scorecardversion"):
+        raise PermissionRefused(_("You may not change scorecards."))
+
+
 @transaction.atomic
-def scorecard_version_publish(version: ScorecardVersion) -> ScorecardVersion:
-    """Make a draft the version new scores use; the version it replaces is retired (its scores stay)."""
+def scorecard_version_publish(version: ScorecardVersion, *, by=None) -> ScorecardVersion:
+    """Make a draft the version new scores use; the version it replaces is retired (its scores stay).
+    ``by``: the person asking (``None``: the system, e.g. the demo loader), checked whatever the door."""
+    _may_change_scorecards(by)
     version = ScorecardVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ScorecardVersion.Status.DRAFT:
         raise InvalidScorecard({"status": [_("Only a draft can be published.")]})
@@ -55,8 +63,9 @@ def scorecard_version_publish(version: ScorecardVersion) -> ScorecardVersion:
 
 
 @transaction.atomic
-def scorecard_version_new_draft(scorecard: Scorecard) -> ScorecardVersion:
+def scorecard_version_new_draft(scorecard: Scorecard, *, by=None) -> ScorecardVersion:
     """A draft to edit: a copy of the latest version (or the existing draft, if there is one)."""
+    _may_change_scorecards(by)
     Scorecard.objects.select_for_update().get(pk=scorecard.pk)
     draft = scorecard.versions.filter(status=ScorecardVersion.Status.DRAFT).first()
     if draft is not None:
