@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core import csv_export
+from apps.qa.models import Severity
 from apps.reviews import selectors
 
 
@@ -107,6 +108,12 @@ def build(user, *, days: int = 56) -> ReportData:
             params,
         ),
     )
+    # Severities in the reader's language, as everywhere else (the query returns their codes).
+    severity_label = dict(Severity.choices)
+    data.tables["findings"].rows = [
+        [name, str(severity_label.get(severity, severity)), *rest]
+        for name, severity, *rest in data.tables["findings"].rows
+    ]
     data.tables["reviewers"] = Table(
         _("Reviewers"),
         [_("reviewer"), _("reviews"), _("average minutes"), _("average score given"), _("disputes"), _("overturned")],

@@ -221,3 +221,13 @@ def test_a_draft_with_too_many_notes_is_refused_whole(client):
     assert response.status_code == 400 and "message_notes" in response.json()["errors"]
     review.refresh_from_db()
     assert review.message_notes == {}
+
+
+def test_the_reports_name_severities_in_the_readers_language(client):
+    setup_tasks(1)  # a scored conversation with a finding of the forbidden-words rule
+    from tests.reviews.helpers import lead_of
+
+    client.force_login(lead_of())
+    data = client.get("/qa/reports/", HTTP_ACCEPT_LANGUAGE="zh-hans").context["data"]
+    severities = {row[1] for row in data.tables["findings"].rows}
+    assert severities and not severities & {"info", "minor", "major", "critical"}
