@@ -54,3 +54,17 @@ def test_review_comments_notes_and_dispute_texts_are_stored_masked():
     dispute_rule(dispute, lead_of(), overturn=False, note=TYPED)
     dispute = Dispute.objects.get(pk=dispute.pk)
     assert_masked(dispute.reason, dispute.decision_note)
+
+
+def test_the_gaps_view_and_the_question_log_show_questions_masked(api_key_client, client):
+    from apps.accounts import roles
+    from tests.factories import UserFactory
+
+    published_article(product=ProductFactory(slug="mall-app"), standard_question="退款多久到账？")
+    bot = api_key_client("answers")
+    bot.post("/api/v1/answers/", {"question": TYPED, "channel": "app", "product": "mall-app"}, format="json")
+    client.force_login(UserFactory(role=roles.KNOWLEDGE_EDITOR))
+    for url in ["/admin/answers/answerquery/", "/admin/answers/answerquery/gaps/"]:
+        page = client.get(url).content.decode()
+        for secret in (PHONE, ID_CARD, BANK_CARD, EMAIL):
+            assert secret not in page, (url, secret)
