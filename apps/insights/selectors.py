@@ -55,6 +55,7 @@ class Filters:
     team: int | None = None
     product: int | None = None
     agent: int | None = None
+    teams: tuple[int, ...] | None = None  # the teams the viewer may see (a lead's); None: all
 
     def previous(self) -> Filters:
         length = (self.end - self.start).days + 1
@@ -72,6 +73,9 @@ def _where(filters: Filters, *, agent_table: bool) -> tuple[str, dict]:
     if filters.agent is not None:
         clauses.append("agent_id = %(agent)s")
         params["agent"] = filters.agent
+    if filters.teams is not None:
+        clauses.append("team_id = ANY(%(teams)s)")
+        params["teams"] = list(filters.teams)
     return " AND ".join(clauses), params
 
 

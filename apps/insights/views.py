@@ -87,6 +87,13 @@ def _int(value: str | None) -> int | None:
     return plain_int(value)
 
 
+def visible_teams(user) -> tuple[int, ...] | None:
+    """A lead sees the teams they lead; administrators everything (None)."""
+    if user.is_superuser or roles.ADMINISTRATOR in roles.role_names(user):
+        return None
+    return tuple(Team.objects.filter(leads=user).values_list("pk", flat=True))
+
+
 def _filters(request: HttpRequest) -> Filters:
     today = timezone.localdate()
     end = _date(request.GET.get("end"), today)
@@ -101,6 +108,7 @@ def _filters(request: HttpRequest) -> Filters:
         team=_int(request.GET.get("team")),
         product=_int(request.GET.get("product")),
         agent=_int(request.GET.get("agent")),
+        teams=visible_teams(request.user),
     )
 
 
@@ -201,7 +209,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "names": {k: str(v) for k, v in labels.items()},
             },
             "channels": Channel.objects.only("id", "name"),
-            "teams": Team.objects.only("id", "name"),
+            "teams": Team.objects.only("id", "name").filter(
+                **({} if filters.teams is None else {"pk__in": filters.teams})
+            ),
             "products": Product.objects.only("id", "name"),
             "agent": Agent.objects.filter(pk=filters.agent).first() if filters.agent else None,
             "query": query.urlencode(),

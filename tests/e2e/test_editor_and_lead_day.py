@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from apps.accounts import roles
 from apps.apikeys.services import api_key_issue
+from apps.conversations.models import Team
 from apps.conversations.services.ingest import ingest_conversations
 from apps.insights.services.rollups import rollup_pending
 from apps.knowledge.models import StaleFlag
@@ -143,7 +144,9 @@ def test_a_lead_reads_the_dashboard_and_drills_down_to_a_conversation(page_as):
         )
     ingest_conversations(items)
     rollup_pending()
-    page = page_as(UserFactory(role=roles.QA_LEAD))
+    lead = UserFactory(role=roles.QA_LEAD)
+    Team.objects.get(name="售后一组").leads.add(lead)  # a lead reads the figures and transcripts of their teams
+    page = page_as(lead)
     page.goto(page.base + f"/insights/?start={DAY:%Y-%m-%d}&end={DAY:%Y-%m-%d}")
     expect(page.locator('.card[data-metric="conversations"] .value')).to_have_text("12")
     expect(page.locator("#by-agent tbody tr")).to_have_count(2)

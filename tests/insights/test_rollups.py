@@ -190,7 +190,7 @@ def test_who_may_see_the_dashboards(client):
 def test_every_table_exports_to_csv_and_rows_drill_down(client):
     make_conversations(40)
     rollup_pending()
-    client.force_login(UserFactory(role=roles.QA_LEAD))
+    client.force_login(UserFactory(role=roles.ADMINISTRATOR))
     page = client.get("/insights/?start=2026-10-01&end=2026-10-20").content.decode()
     assert "/admin/conversations/conversation/?" in page and "agent=" in page
     for export in ("series", "channel", "team", "product", "agent"):
@@ -246,6 +246,22 @@ def test_a_qa_lead_gets_the_teams_scores_and_open_disputes(client):
 def test_an_empty_period_says_so_instead_of_showing_blank_charts(client):
     make_conversations(20)
     rollup_pending()
-    client.force_login(UserFactory(role=roles.QA_LEAD))
+    client.force_login(UserFactory(role=roles.ADMINISTRATOR))
     assert 'id="empty-state"' in client.get("/insights/?start=2020-01-01&end=2020-01-31").content.decode()
     assert 'id="empty-state"' not in client.get("/insights/?start=2026-10-01&end=2026-10-20").content.decode()
+
+
+def test_a_lead_sees_the_figures_of_the_teams_they_lead(client):
+    from apps.conversations.models import Team
+
+    make_conversations(40)
+    rollup_pending()
+    lead = UserFactory(role=roles.QA_LEAD)
+    Team.objects.get(name="售后一组").leads.add(lead)
+    client.force_login(lead)
+    teams = client.get("/insights/?start=2026-10-01&end=2026-10-20&export=team").content.decode("utf-8-sig")
+    assert "售后一组" in teams and "售前组" not in teams
+    mine = summary(Filters(start=date(2026, 10, 1), end=date(2026, 10, 20), team=Team.objects.get(name="售后一组").pk))
+    cards = client.get("/insights/?start=2026-10-01&end=2026-10-20").context["cards"]
+    shown = next(card for card in cards if card["key"] == "conversations")
+    assert shown["value"] == mine["conversations"]  # not everyone's
