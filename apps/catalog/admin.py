@@ -96,11 +96,11 @@ class ReleaseAdmin(ModelAdmin):
     def save_related(self, request, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         # After the changed features are saved; the task runs once this request's transaction commits.
-        release_schedule_stale_check(release=form.instance)
+        release_schedule_stale_check(release=form.instance, by=request.user)
         messages.info(request, _("Stale check queued: content linked to the changed features will be flagged."))
 
     @admin.action(description=gettext_lazy("Run the stale check again"), permissions=["change"])
     def recheck_stale(self, request, queryset) -> None:
         for release in queryset:
-            release_schedule_stale_check(release=release)
+            release_schedule_stale_check(release=release, by=request.user)
         self.message_user(request, _("%(n)s stale check(s) queued.") % {"n": queryset.count()}, messages.SUCCESS)

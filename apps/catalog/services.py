@@ -93,8 +93,11 @@ def _same_release_again(existing: Release, slugs: list[str]) -> RecordedRelease:
     return RecordedRelease(release=existing, created=False)
 
 
-def release_schedule_stale_check(*, release: Release) -> None:
-    """Enqueue stale flagging after commit: the worker must see the release and its features."""
+def release_schedule_stale_check(*, release: Release, by=None) -> None:
+    """Enqueue stale flagging after commit: the worker must see the release and its features. ``by``: who
+    asks (``None``: the system, e.g. the release API), checked whatever the door."""
+    if by is not None and not (by.has_perm("catalog.change_release") or by.has_perm("catalog.add_release")):
+        raise PermissionRefused(_("You may not run the stale check of a release."))
     from apps.knowledge.tasks import flag_stale_for_release
 
     transaction.on_commit(lambda: flag_stale_for_release.delay(release.pk))

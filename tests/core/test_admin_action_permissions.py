@@ -39,3 +39,16 @@ def test_every_admin_action_declares_who_may_run_it():
             assert getattr(function, "allowed_permissions", None), (
                 f"{model.__name__}.{getattr(function, '__name__', name)}"
             )
+
+
+def test_the_stale_check_service_checks_who_asks():
+    from apps.catalog.services import release_record, release_schedule_stale_check
+    from apps.core.errors import PermissionRefused
+    from tests.factories import ProductFactory
+
+    release = release_record(
+        product=ProductFactory(slug="mall-app"), version="5.3.0", changed_feature_slugs=[], schedule_stale_check=False
+    ).release
+    with pytest.raises(PermissionRefused):
+        release_schedule_stale_check(release=release, by=UserFactory(role=roles.QA_REVIEWER))
+    release_schedule_stale_check(release=release, by=UserFactory(role=roles.ADMINISTRATOR))  # queued after commit
