@@ -55,7 +55,7 @@ _BUTTON_VALUE = re.compile(
     r'^<input\b[^>]*\btype="(?:submit|button|reset)"[^>]*\bvalue="([^"]*)"'
     r'|^<input\b[^>]*\bvalue="([^"]*)"[^>]*\btype="(?:submit|button|reset)"'
 )
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"""<(?:[^>"']|"[^"]*"|'[^']*')*>""")  # a ">" inside a quoted attribute is not the end
 # An icon of the theme's icon font: its text is the icon's name ("expand_more"), drawn as a picture.
 _ICON = re.compile(r"<span\b[^>]*(?:material-symbols|aria-hidden=\"true\")[^>]*>\s*[a-z0-9_]+\s*</span>")
 _ENTITY = re.compile(r"&[a-z]+;|&#\d+;")

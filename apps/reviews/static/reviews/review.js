@@ -4,6 +4,8 @@
   "use strict";
   const state = JSON.parse(document.getElementById("review-state").textContent);
   const form = document.getElementById("scorecard-form");
+  // The form is never posted: the draft saves itself and the buttons submit through fetch.
+  form.addEventListener("submit", (event) => event.preventDefault());
   const criteria = Array.from(document.querySelectorAll(".criterion"));
   const scoreBox = document.getElementById("live-score");
   const fatalFlag = document.getElementById("fatal-flag");
