@@ -296,7 +296,12 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
         errors["name"] = [_("This field is required.")]
     if not conversations:
         errors["conversations"] = [_("Choose at least one conversation.")]
-    outside = [c.external_id for c in conversations if not selectors.may_view_conversation(by, c)]
+    visible = set(
+        selectors.scope_conversations(
+            by, Conversation.objects.filter(pk__in=[c.pk for c in conversations])
+        ).values_list("pk", flat=True)
+    )  # one query for the whole list, not one per conversation
+    outside = [c.external_id for c in conversations if c.pk not in visible]
     if outside:
         errors["conversations"] = [
             _("Not conversations of the teams you lead: %(v)s.") % {"v": ", ".join(sorted(outside)[:10])}

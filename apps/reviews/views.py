@@ -355,7 +355,9 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
         _leads_only(user)
         version = ScorecardVersion.objects.filter(pk=request.POST.get("version") or 0).first()
         wanted = [line.strip() for line in request.POST.get("conversations", "").splitlines() if line.strip()]
-        conversations = list(Conversation.objects.filter(external_id__in=wanted)) if wanted else []
+        conversations = (
+            list(Conversation.objects.filter(external_id__in=wanted).select_related("served_by")) if wanted else []
+        )
         reviewers = get_user_model().objects.filter(pk__in=request.POST.getlist("reviewers"))
         missing = sorted(set(wanted) - {c.external_id for c in conversations})
         try:
