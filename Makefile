@@ -9,7 +9,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean
+.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean fuzz load soak test-external
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,22 @@ e2e: messages
 
 bench: messages
 	bash scripts/bench.sh
+
+# Property-based requests over the OpenAPI schema (schemathesis), every check; 0 failures expected.
+fuzz: messages
+	bash scripts/fuzz.sh
+
+# Mixed load on loopback at several client counts (bots, conversation batches, reviewers, a release).
+load: messages
+	bash scripts/load.sh
+
+# The load held for 10 minutes: memory and connections must not grow; every conversation scored once.
+soak: messages
+	LOAD_SOAK_SECONDS=$${LOAD_SOAK_SECONDS:-600} bash scripts/load.sh --soak
+
+# The whole suite against separate PostgreSQL (+pgvector) and Redis services (Debian packages), by URL.
+test-external: messages
+	bash scripts/test-external.sh
 
 lint: deps
 	$(VENV)/bin/ruff check .
