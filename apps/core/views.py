@@ -17,11 +17,11 @@ def _database_ok() -> bool:
         return False
 
 
-def _broker_ok() -> bool:
+def _redis_ok(url: str) -> bool:
     import redis
 
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1)
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         return bool(client.ping())
     except Exception:  # noqa: BLE001
         return False
@@ -30,12 +30,23 @@ def _broker_ok() -> bool:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: 200 when the database and the Celery broker answer, else 503."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
+    """For load balancers and monitoring. 503 only when the database is down: without it the portal cannot
+    serve. Redis down (the cache, the task broker) is "degraded", a 200: bots are answered from PostgreSQL,
+    rate limits are counted in each process, and follow-up work is queued again by the sweepers when the
+    broker returns."""
+    checks = {
+        "database": _database_ok(),
+        "cache": _redis_ok(settings.CACHES["default"]["LOCATION"]),
+        "broker": _redis_ok(settings.CELERY_BROKER_URL),
+    }
+    if not checks["database"]:
+        state, code = "unavailable", 503
+    elif not all(checks.values()):
+        state, code = "degraded", 200
+    else:
+        state, code = "ok", 200
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": {k: "ok" if v else "down" for k, v in checks.items()}},
-        status=200 if healthy else 503,
+        {"status": state, "checks": {name: "ok" if up else "down" for name, up in checks.items()}}, status=code
     )
 
 

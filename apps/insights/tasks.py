@@ -8,11 +8,11 @@ from apps.insights.services.digest import send_weekly_digest
 from apps.insights.services.rollups import rollup_pending
 
 
-@shared_task(name="insights.rollup_pending", acks_late=True)
+@shared_task(name="insights.rollup_pending")
 def rollup_pending_task() -> int:
     return rollup_pending()
 
 
-@shared_task(name="insights.send_weekly_digest", acks_late=True)
+@shared_task(name="insights.send_weekly_digest")
 def send_weekly_digest_task() -> int:
     return send_weekly_digest()

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin_base import ModelAdmin, TabularInline
 from apps.core.errors import DomainError
 from apps.core.forms import ThemedForm
+from apps.core.queueing import enqueue_on_commit
 from apps.qa.models import (
     AutoScore,
     Criterion,
@@ -312,7 +313,7 @@ class RescoreJobAdmin(ModelAdmin):
             return
         job = rescore_job_create(started_from=obj.started_from, started_to=obj.started_to, user=request.user)
         obj.pk = job.pk
-        transaction.on_commit(lambda: run_rescore_job_task.delay(job.pk))
+        enqueue_on_commit(run_rescore_job_task, job.pk)  # qa.resume_rescore_jobs takes up a job left queued
 
 
 @admin.register(SamplingPlan)

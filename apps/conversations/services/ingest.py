@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
@@ -116,12 +116,16 @@ def store(batch: Prepared, *, create_unknown: bool | None = None, durable: bool 
                     with connection.cursor() as cursor:
                         cursor.execute("SET LOCAL synchronous_commit = off")
                 _write(parsed, results, create_unknown)
+        except OperationalError:
+            raise  # the database is unavailable (restarting, connection lost): nothing was written; retry
         except DatabaseError:
             # Something only the database could refuse: find the culprit by writing items one by one.
             for index, item in parsed:
                 try:
                     with transaction.atomic():
                         _write([(index, item)], results, create_unknown)
+                except OperationalError:
+                    raise  # unavailable part-way: what is written stays written (a resend skips it)
                 except DatabaseError as exc:
                     results[index].status = "rejected"
                     results[index].errors = {"non_field_errors": [_("Could not be stored: %(e)s") % {"e": exc}]}

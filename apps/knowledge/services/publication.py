@@ -8,10 +8,10 @@ to pick up new versions.
 
 from __future__ import annotations
 
-from celery import current_app
 from django.db import transaction
 
 from apps.core.generations import bump_generation, generation
+from apps.core.queueing import enqueue_on_commit
 
 GENERATION_KEY = "knowledge:generation"
 
@@ -29,4 +29,4 @@ def published_knowledge_changed() -> None:
     # was open may have cached an answer computed from pre-commit rows; the second bump retires it.
     _bump()
     transaction.on_commit(_bump)
-    transaction.on_commit(lambda: current_app.send_task("answers.index_published"))
+    enqueue_on_commit("answers.index_published")  # answers.index_published also runs every 5 minutes

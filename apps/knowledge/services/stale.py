@@ -71,6 +71,15 @@ def release_flag_stale_content(*, release_id: int) -> StaleFlagging:
     return StaleFlagging(release_id=release.pk, articles_flagged=counts["article"], scripts_flagged=counts["script"])
 
 
+def unchecked_releases(*, recorded_before) -> list[int]:
+    """Releases recorded before this time whose stale check has not run."""
+    return list(
+        Release.objects.filter(stale_check_done_at__isnull=True, created_at__lt=recorded_before)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+
+
 _MARK_OVERDUE = """
 UPDATE knowledge_{item} i SET needs_verification = true
 FROM knowledge_{item}version v

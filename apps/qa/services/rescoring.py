@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.conversations.models import Conversation
@@ -13,6 +13,7 @@ from apps.qa.models import RescoreJob
 from apps.qa.services.scoring import score_conversations
 
 BATCH = 500
+RESCORE_LOCK = 7_316_001  # advisory lock class of rescoring jobs (the second key is the job id)
 
 
 def rescore_job_create(*, started_from: datetime, started_to: datetime, user=None) -> RescoreJob:
@@ -21,7 +22,30 @@ def rescore_job_create(*, started_from: datetime, started_to: datetime, user=Non
 
 
 def run_rescore_job(job_id: int) -> int:
-    """Score the job's remaining conversations; returns how many this run scored."""
+    """Score the job's remaining conversations; returns how many this run scored. A second run of the same
+    job (the sweeper re-queued it while a worker is on it) returns at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RESCORE_LOCK, job_id])
+        if not cursor.fetchone()[0]:
+            return 0
+    try:
+        return _run(job_id)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RESCORE_LOCK, job_id])
+
+
+def unfinished_jobs(older_than: datetime) -> list[int]:
+    """Jobs not done that were created before ``older_than``: queued ones the broker may have dropped, and
+    running ones whose worker died (a live run holds the job's lock, so re-queuing it is harmless)."""
+    return list(
+        RescoreJob.objects.exclude(status=RescoreJob.Status.DONE)
+        .filter(created_at__lt=older_than)
+        .values_list("pk", flat=True)
+    )
+
+
+def _run(job_id: int) -> int:
     scored = 0
     while True:
         with transaction.atomic():
