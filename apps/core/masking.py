@@ -25,11 +25,14 @@ import datetime
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+
+from apps.core.user_regex import UserRegexError, compile_user_regex
 
 # Full-width → ASCII maps one character to one, so offsets found in the probe are offsets in the original.
 _FULLWIDTH = str.maketrans(
@@ -59,11 +62,6 @@ _BUILTIN = re.compile(
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-# A leading global flag group such as "(?i)" is only allowed at the very start of a pattern; extras are
-# combined into one pattern, so it becomes a scoped group "(?i:...)".
-_LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
-# Numbered backreferences would point at the wrong group once the extras are combined.
-_NUMBERED_BACKREF = re.compile(r"(?<!\\)(?:\\\\)*\\[1-9]|\(\?\([0-9]+\)")
 
 
 @dataclass(frozen=True)
@@ -136,52 +134,34 @@ def _builtin_hit(match: re.Match[str]) -> tuple[str, str] | None:
     return "mobile", f"{match['prefix'] or ''}{mobile[:3]}****{mobile[-4:]}"
 
 
-def _scoped(pattern: str) -> str:
-    flags = _LEADING_FLAGS.match(pattern)
-    if not flags:
-        return pattern
-    rest = pattern[flags.end() :]
-    # In verbose mode a trailing comment would swallow the closing parenthesis.
-    return f"(?{flags[1]}:{rest}\n)" if "x" in flags[1] else f"(?{flags[1]}:{rest})"
-
-
 class Masker:
     """Masks personal data in one message at a time; build once and reuse (patterns are compiled here)."""
 
     def __init__(self, extra_patterns: dict[str, str] | None = None) -> None:
-        self._extra_names: dict[str, str] = {}  # regex group name → pattern name
-        branches: list[str] = []
-        for index, (name, pattern) in enumerate((extra_patterns or {}).items()):
+        # The deployer's extra patterns run on RE2 (linear time on any message, apps/core/user_regex.py).
+        self._extras: list[tuple[str, Any]] = []
+        for name, pattern in (extra_patterns or {}).items():
+            if not isinstance(pattern, str):
+                raise ImproperlyConfigured(f"PII extra pattern {name!r} must be a string.")
             try:
-                compiled = re.compile(pattern)
-            except (re.error, TypeError) as exc:
-                raise ImproperlyConfigured(f"PII extra pattern {name!r} is not a valid regular expression: {exc}")
+                compiled = compile_user_regex(pattern)
+            except UserRegexError as exc:
+                raise ImproperlyConfigured(f"PII extra pattern {name!r}: {exc}") from exc
             if compiled.fullmatch(""):
                 raise ImproperlyConfigured(f"PII extra pattern {name!r} matches empty text; it would mask nothing.")
-            if compiled.groups and _NUMBERED_BACKREF.search(pattern):
-                raise ImproperlyConfigured(
-                    f"PII extra pattern {name!r} uses a numbered backreference; use (?P<name>...) and (?P=name)."
-                )
-            group = f"_extra{index}"
-            self._extra_names[group] = name
-            branches.append(f"(?P<{group}>{_scoped(pattern)})")
-            try:
-                re.compile("|".join(branches))
-            except re.error as exc:
-                raise ImproperlyConfigured(f"PII extra pattern {name!r} cannot be combined with the others: {exc}")
-        self._extras = re.compile("|".join(branches)) if branches else None
-        # The fast path: one search decides whether anything at all can match.
-        self._trigger = re.compile("|".join([_BUILTIN_TRIGGER, *branches]))
+            self._extras.append((name, compiled))
+        # The fast path: one search decides whether a built-in kind can match at all.
+        self._trigger = re.compile(_BUILTIN_TRIGGER)
 
     def mask(self, text: str) -> MaskResult:
-        if not text or self._trigger.search(text) is None:
+        if not text or (self._trigger.search(text) is None and not any(p.search(text) for _n, p in self._extras)):
             return MaskResult(text, {})
         probe = text.translate(_FULLWIDTH)
         hits: list[tuple[int, int, str, str]] = []  # start, end, kind, masked form
         for match in _BUILTIN.finditer(probe):
             if hit := _builtin_hit(match):
                 hits.append((match.start(), match.end(), *hit))
-        if self._extras is not None:
+        if self._extras:
             hits = self._with_extras(probe, hits)
         if not hits:
             return MaskResult(text, {})
@@ -197,19 +177,30 @@ class Masker:
         return MaskResult("".join(parts), counts)
 
     def _with_extras(self, probe: str, builtin: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
-        assert self._extras is not None
-        extra = [
-            (match.start(), match.end(), self._extra_names[match.lastgroup or ""], "*" * (match.end() - match.start()))
-            for match in self._extras.finditer(probe)
+        # Every pattern's matches; where they overlap, the leftmost wins, then the pattern listed first.
+        found = sorted(
+            (match.start(), order, match.end(), name)
+            for order, (name, pattern) in enumerate(self._extras)
+            for match in pattern.finditer(probe)
             if match.end() > match.start()
-        ]
+        )
+        extra: list[tuple[int, int, str, str]] = []
+        for start, _order, end, name in found:
+            if extra and start < extra[-1][1]:
+                continue
+            extra.append((start, end, name, "*" * (end - start)))
         if not extra:
             return builtin
         if not builtin:
             return extra
-        kept = [
-            hit for hit in extra if not any(start < hit[1] and hit[0] < end for start, end, _kind, _masked in builtin)
-        ]
+        # An extra match overlapping a built-in kind leaves it to the built-in kind (both lists are sorted and
+        # free of overlaps within themselves: one pass).
+        kept, j = [], 0
+        for hit in extra:
+            while j < len(builtin) and builtin[j][1] <= hit[0]:
+                j += 1
+            if j == len(builtin) or builtin[j][0] >= hit[1]:
+                kept.append(hit)
         return sorted(builtin + kept)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.qa.rules.conditions import InvalidCondition, parse_condition, required_literal
-from apps.qa.rules.engine import CompiledRule, ConversationView, MessageView, RuleSet
+from apps.qa.rules.engine import MAX_EVIDENCE_PER_RULE, CompiledRule, ConversationView, MessageView, RuleSet
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,51 @@ def test_a_regex_runs_only_where_its_required_text_is():
     assert required_literal("(a|b)c") is None
     convo = conversation(("agent", "没有那个词"))
     assert fires({"type": "regex", "pattern": "微信\\d+"}, convo) is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [("(微信)\\1", "invalid escape sequence"), ("微信(?=\\d)", "invalid perl operator"), ("([a-", "missing ]")],
+)
+def test_a_regex_the_linear_time_engine_cannot_run_is_refused_with_the_reason(pattern, reason):
+    with pytest.raises(InvalidCondition) as caught:
+        parse_condition({"type": "regex", "pattern": pattern})
+    [message] = caught.value.errors["$.pattern"]
+    assert reason in message and "RE2" in message
+
+
+def test_a_pattern_that_backtracks_forever_elsewhere_runs_in_one_pass_on_a_long_message():
+    # Python's re never returns on this; RE2 reads the 1 MB message once.
+    convo = conversation(("customer", "a" * 1_000_000 + "!"))
+    assert fires({"type": "regex", "pattern": "(a+)+$"}, convo) is None
+    assert fires({"type": "regex", "pattern": "(a+)+!$"}, convo)
+
+
+def test_proximity_over_many_hits_is_linear_and_stores_a_bounded_number_of_them():
+    # 2,000 messages each holding both terms 50 times: 100,000 hits a side, every pair within reach.
+    text = "我要退款，我要投诉。" * 50
+    convo = conversation(*[("customer", text)] * 2_000)
+    near = {
+        "type": "near",
+        "conditions": [{"type": "keywords", "terms": ["退款"]}, {"type": "keywords", "terms": ["投诉"]}],
+        "within": 1_000,
+    }
+    evidence = fires(near, convo)
+    assert len(evidence) == MAX_EVIDENCE_PER_RULE
+    assert {e.matched for e in evidence} == {"退款"}  # the first side's hits come first
+
+
+def test_proximity_pairs_only_hits_within_reach():
+    convo = conversation(("customer", "退款"), *[("customer", "嗯")] * 5, ("customer", "投诉"), ("customer", "退款"))
+    within_one = fires(
+        {
+            "type": "near",
+            "conditions": [{"type": "keywords", "terms": ["退款"]}, {"type": "keywords", "terms": ["投诉"]}],
+            "within": 1,
+        },
+        convo,
+    )
+    assert [(e.message, e.matched) for e in within_one] == [(7, "退款"), (6, "投诉")]
 
 
 # --- required phrases, timing, bots, metadata ------------------------------------------------------

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from apps.conversations.models import Message
 from apps.qa.models import AutoScore, Finding, Rule
 from apps.qa.services.scoring import score_conversations
 from tests.factories import ProductFactory
@@ -109,3 +110,46 @@ def test_the_safety_net_finds_conversations_without_an_up_to_date_score():
     assert unscored_since(since) == lost
     Conversation.objects.filter(pk__in=scored).update(updated_at=timezone.now() + timedelta(seconds=1))
     assert sorted(unscored_since(since)) == sorted(scored + lost)  # changed after its score: scored again
+
+
+def test_a_one_megabyte_message_is_scored_with_a_bounded_number_of_findings():
+    # A pasted log or a flood: 1 MB from the agent, the forbidden phrase 20,000 times, a regex and a proximity
+    # rule over it. Scoring is linear in the text and stores at most 50 findings per rule.
+    regex = Rule.objects.create(
+        code="contact-outside",
+        name="私下联系",
+        severity="major",
+        condition={"type": "regex", "pattern": "(自己看)+订单", "role": "agent"},
+    )
+    near = Rule.objects.create(
+        code="forbidden-near-refund",
+        name="退款时的禁语",
+        severity="major",
+        condition={
+            "type": "near",
+            "conditions": [
+                {"type": "keywords", "lexicon": "forbidden", "role": "agent"},
+                {"type": "keywords", "terms": ["退款"], "role": "customer"},
+            ],
+            "within": 1,
+        },
+    )
+    published_scorecard([forbidden_rule(), regex, near])
+    flood = ("不知道，你自己看订单" + "好" * 40) * 20_000
+    assert len(flood) == 1_000_000
+    [conversation_id] = conversations(
+        1,
+        messages=[
+            {"id": "m1", "role": "customer", "sender": "u-1", "sent_at": "2026-11-02T10:00:00+08:00", "text": "退款呢"},
+            {"id": "m2", "role": "agent", "sender": "agent-a", "sent_at": "2026-11-02T10:00:20+08:00", "text": "稍等"},
+        ],
+    )
+    # Ingestion stops messages at 20,000 characters; the engine must not rely on it (older data, a raised limit).
+    Message.objects.filter(conversation_id=conversation_id, external_id="m2").update(text=flood)
+    assert score_conversations([conversation_id]) == 1
+    score = AutoScore.objects.get(conversation_id=conversation_id)
+    per_rule = {
+        code: Finding.objects.filter(score=score, rule__code=code).count()
+        for code in ("forbidden-phrases", "contact-outside", "forbidden-near-refund")
+    }
+    assert per_rule == {"forbidden-phrases": 50, "contact-outside": 50, "forbidden-near-refund": 50}

@@ -31,9 +31,12 @@ A tree is a node; a node is a combinator or a condition:
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+
+from apps.core.user_regex import UserRegexError, compile_user_regex
 
 ROLES = ("customer", "agent", "bot", "system")
 POSITIONS = ("anywhere", "first_reply", "first_agent_reply", "last_agent_reply", "first_n", "last_n")
@@ -99,8 +102,8 @@ class MissingPhrase(Node):
 
 @dataclass
 class Regex(Node):
-    pattern: re.Pattern
-    exclude: re.Pattern | None
+    pattern: typing.Any  # RE2 patterns (apps.core.user_regex): linear time on any text
+    exclude: typing.Any
     scope: Scope
     literal: str | None = None  # a piece of text every match contains: the regex runs only where it is
     term_set: int = -1
@@ -265,7 +268,7 @@ def _missing_phrase(raw: dict, path: str, problems: Problems, depth: int) -> Nod
 
 
 def _regex(raw: dict, path: str, problems: Problems, depth: int) -> Node | None:
-    compiled: dict[str, re.Pattern | None] = {"pattern": None, "exclude": None}
+    compiled: dict[str, typing.Any] = {"pattern": None, "exclude": None}
     for key in ("pattern", "exclude"):
         value = raw.get(key)
         if value is None and key == "exclude":
@@ -274,9 +277,9 @@ def _regex(raw: dict, path: str, problems: Problems, depth: int) -> Node | None:
             problems.add(f"{path}.{key}", _("A regular expression."))
             continue
         try:
-            compiled[key] = re.compile(value)
-        except re.error as exc:
-            problems.add(f"{path}.{key}", _("Not a valid regular expression: %(e)s") % {"e": exc})
+            compiled[key] = compile_user_regex(value)
+        except UserRegexError as exc:
+            problems.add(f"{path}.{key}", str(exc))
     scope = _scope(raw, path, problems)
     if compiled["pattern"] is None:
         return None

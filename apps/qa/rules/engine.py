@@ -17,6 +17,8 @@ from apps.qa.rules import conditions as c
 from apps.qa.rules import details
 from apps.qa.rules.text import normalize
 
+MAX_EVIDENCE_PER_RULE = 50
+
 
 @dataclass(slots=True)
 class MessageView:
@@ -140,7 +142,8 @@ class RuleSet:
         for rule in self.rules:
             result = context.eval(rule.tree)
             if result.fired:
-                fired[rule.id] = result.evidence or [Evidence(None, detail=rule.code)]
+                # A reviewer reads the first hits; a message repeating a term 10,000 times stores 50 of them.
+                fired[rule.id] = result.evidence[:MAX_EVIDENCE_PER_RULE] or [Evidence(None, detail=rule.code)]
         return fired
 
 
@@ -266,20 +269,31 @@ def _regex(ctx: _Context, node: c.Regex) -> Result:
 
 
 def _near(ctx: _Context, node: c.Near) -> Result:
+    """Linear in the hits (after sorting their message indices): each side's hits in messages that have a
+    hit of the other side within ``within`` messages."""
     first, second = ctx.eval(node.first), ctx.eval(node.second)
     if not (first.fired and second.fired):
         return Result(False, [])
-    evidence: list[Evidence] = []
-    for a in first.evidence:
-        close = [
-            b
-            for b in second.evidence
-            if a.message is not None and b.message is not None and abs(a.message - b.message) <= node.within
-        ]
-        if close:
-            evidence.append(a)
-            evidence += [b for b in close if b not in evidence]
+    first_messages = sorted({e.message for e in first.evidence if e.message is not None})
+    second_messages = sorted({e.message for e in second.evidence if e.message is not None})
+    close_first = _close_to(first_messages, second_messages, node.within)
+    close_second = _close_to(second_messages, first_messages, node.within)
+    evidence = [e for e in first.evidence if e.message in close_first]
+    seen = set(evidence)
+    evidence += [e for e in second.evidence if e.message in close_second and e not in seen]
     return Result(bool(evidence), evidence)
+
+
+def _close_to(these: list[int], others: list[int], within: int) -> set[int]:
+    """The message indices in ``these`` with one in ``others`` at most ``within`` away (both sorted)."""
+    close: set[int] = set()
+    j = 0
+    for index in these:
+        while j < len(others) and others[j] < index - within:
+            j += 1
+        if j < len(others) and others[j] <= index + within:
+            close.add(index)
+    return close
 
 
 def _timing(ctx: _Context, node: c.Timing) -> Result:
