@@ -10,4 +10,5 @@ cd benchmarks
 ../.venv/bin/python bench_answers.py "${ANSWERS_N:-10000}" "${ANSWERS_REQUESTS:-240}"
 ../.venv/bin/python bench_conversations.py ${CONVERSATIONS_N:-10000 100000}
 ../.venv/bin/python bench_qa.py "${QA_SCORE_N:-5000}" "${QA_SAMPLE_N:-1000000}"
+../.venv/bin/python bench_hostile.py
 ../.venv/bin/python bench_insights.py "${INSIGHTS_N:-1000000}"
