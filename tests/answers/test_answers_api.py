@@ -226,7 +226,6 @@ def test_an_uncached_answer_is_one_retrieval_query(bot, knowledge, django_assert
         ({"question": "退" * 501}, "question"),
         ({"question": 42, "top_k": "many"}, "top_k"),
         ({"question": "退款", "channel": "fax"}, "channel"),
-        ({"question": "退款", "product": "no-such-app"}, "product"),
         ({"question": "退款", "product_version": "five"}, "product_version"),
         ({"question": "退款", "top_k": 0}, "top_k"),
     ],
@@ -235,6 +234,12 @@ def test_bad_input_is_a_400_naming_the_field(bot, mall, body, field):
     response = ask(bot, **body)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_an_unknown_product_is_a_404_naming_it(bot, mall):
+    response = ask(bot, question="退款", product="no-such-app")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found" and "product" in response.json()["errors"]
 
 
 def test_keys_scopes_and_rate_limits(api_key_client, api_client, mall):

@@ -159,8 +159,9 @@ def test_choose_refuses_what_was_not_suggested_and_other_keys_queries(bot, knowl
         s["article_id"] for s in body["suggestions"]
     }
     for article_id in [*not_offered, "no-such-article"]:
+        # Well-formed, but not one of this question's suggestions: a conflict with the question, not bad input.
         response = choose(bot, body["query_id"], article_id)
-        assert response.status_code == 400 and "article_id" in response.json()["errors"]
+        assert response.status_code == 409 and "article_id" in response.json()["errors"]
     assert choose(api_key_client("answers"), body["query_id"], None).status_code == 404
     assert choose(bot, str(uuid.uuid4()), None).status_code == 404
     assert AnswerQuery.objects.get(pk=body["query_id"]).chosen_at is None

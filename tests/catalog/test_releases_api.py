@@ -44,12 +44,17 @@ def test_bad_input_gets_field_errors_and_writes_nothing(api_key_client, mall):
     response = post(client, product="mall-app", version="five", changed_features="refund")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"version", "changed_features"}
+    assert not Release.objects.exists()
 
+
+def test_an_unknown_product_or_feature_is_a_404_naming_it(api_key_client, mall):
+    # Well-formed, but naming something that does not exist: the schema cannot list what exists.
+    client = api_key_client("releases:write")
     response = post(client, product="no-such-app", version="1.0.0")
-    assert response.status_code == 400 and "product" in response.json()["errors"]
+    assert response.status_code == 404 and "product" in response.json()["errors"]
 
     response = post(client, product="mall-app", version="5.3.0", changed_features=["refund", "teleport"])
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "teleport" in response.json()["errors"]["changed_features"][0]
     assert not Release.objects.exists()
 

@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_serializer
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,19 +26,43 @@ from apps.answers.services.answering import (
     feedback_record,
 )
 from apps.answers.services.choices import suggestion_choose
+from apps.core.api.errors import conflict_on, not_found_on
 from apps.core.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictIntegerField,
     StrictSlugField,
+    version_validator,
 )
 from apps.core.api.schema import api_errors
 from apps.core.api.serializers import ErrorSerializer
+from apps.core.errors import NotFound
 from apps.core.versions import validate_version
 from apps.knowledge.models import Channel
 
 HANDOFF_REASONS = ["low_confidence", "human_only_topic", "failure_streak", "no_match"]
+
+# Letters and digits of the scripts customers write in (ASCII and Latin-1 letters, CJK ideographs, kana,
+# hangul, full-width letters and digits); every one is a word to apps.answers.text.normalize (a test checks).
+WORD_CHARS = (
+    r"0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff"
+    r"\uac00-\ud7a3\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+)
+# A question has at least one of them (punctuation, emoji or spaces alone ask nothing), and no NUL.
+QUESTION_PATTERN = rf"^[^\x00]*[{WORD_CHARS}][^\x00]*\Z"
+question_validator = RegexValidator(QUESTION_PATTERN, _("Ask a question: at least one letter or digit."), "no_words")
+
+
+def _query_id(raw: str) -> uuid.UUID:
+    """The path's query id (the URL takes any text, so that a malformed one gets the API's JSON 404)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(_("No such answer.")) from None
+
+
+_QUERY_ID = OpenApiParameter("query_id", uuid.UUID, OpenApiParameter.PATH, description="The answer's `query_id`.")
 
 
 @extend_schema_serializer(component_name="Answer")
@@ -102,19 +135,23 @@ class AnswerApi(APIView):
     class InputSerializer(serializers.Serializer):
         question = StrictCharField(
             max_length=MAX_QUESTION_LENGTH,
-            trim_whitespace=True,
-            help_text="The customer's question, as typed (any Chinese script).",
+            validators=[question_validator],
+            help_text="The customer's question, as typed (any Chinese script), with at least one letter or digit.",
         )
         channel = StrictChoiceField(
             choices=Channel.choices,
             required=False,
             help_text="Selects the channel's own answer text when there is one.",
         )
-        product = StrictSlugField(required=False, help_text="Product slug, e.g. `mall-app`; narrows the search to it.")
+        product = StrictSlugField(
+            required=False,
+            max_length=60,
+            help_text="Product slug, e.g. `mall-app`; narrows the search to it. Unknown: 404.",
+        )
         product_version = StrictCharField(
             required=False,
             max_length=40,
-            validators=[validate_version],
+            validators=[version_validator, validate_version],
             help_text="The customer's app version, e.g. `5.3.0`.",
         )
         session_id = StrictCharField(
@@ -132,7 +169,7 @@ class AnswerApi(APIView):
                 serializers={"answer": AnsweredSerializer, "clarify": ClarifySerializer, "handoff": HandoffSerializer},
                 resource_type_field_name="decision",
             ),
-            **api_errors("answers", body=True),
+            **api_errors("answers", body=True, not_found="No such product."),
         },
         tags=["answers"],
     )
@@ -140,17 +177,18 @@ class AnswerApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = answer_question(
-            question=Question(
-                text=data["question"],
-                channel=data.get("channel", ""),
-                product=data.get("product", ""),
-                product_version=data.get("product_version", ""),
-                session_id=data.get("session_id", ""),
-                top_k=data.get("top_k", 3),
-            ),
-            api_key=request.auth,
-        )
+        with not_found_on("product"):
+            result = answer_question(
+                question=Question(
+                    text=data["question"].strip(),
+                    channel=data.get("channel", ""),
+                    product=data.get("product", ""),
+                    product_version=data.get("product_version", ""),
+                    session_id=data.get("session_id", ""),
+                    top_k=data.get("top_k", 3),
+                ),
+                api_key=request.auth,
+            )
         # The result is plain data already; building it by hand keeps serializer cost off the hot path.
         return Response(asdict(result))
 
@@ -179,23 +217,25 @@ class ChooseApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
+        parameters=[_QUERY_ID],
         responses={
             200: OutputSerializer,
-            **api_errors("answers", not_found=True, body=True),
+            **api_errors("answers", not_found="No such answer (or another key's).", body=True),
             409: OpenApiResponse(
                 ErrorSerializer,
-                description="The question was not answered with suggestions, a different choice was recorded, "
-                "or the article is no longer published.",
+                description="The question was not answered with suggestions, the article was not among them, "
+                "a different choice was recorded, or the article is no longer published.",
             ),
         },
         tags=["answers"],
     )
-    def post(self, request: Request, query_id) -> Response:
+    def post(self, request: Request, query_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = suggestion_choose(
-            query_id=query_id, article_id=serializer.validated_data["article_id"], api_key=request.auth
-        )
+        with conflict_on("article_id"):
+            result = suggestion_choose(
+                query_id=_query_id(query_id), article_id=serializer.validated_data["article_id"], api_key=request.auth
+            )
         return Response(asdict(result))
 
 
@@ -211,14 +251,15 @@ class FeedbackApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={204: None, **api_errors("answers", not_found=True, body=True)},
+        parameters=[_QUERY_ID],
+        responses={204: None, **api_errors("answers", not_found="No such answer (or another key's).", body=True)},
         tags=["answers"],
     )
-    def post(self, request: Request, query_id) -> Response:
+    def post(self, request: Request, query_id: str) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         feedback_record(
-            query_id=query_id,
+            query_id=_query_id(query_id),
             helpful=serializer.validated_data["helpful"],
             comment=serializer.validated_data.get("comment", ""),
             api_key=request.auth,

@@ -10,6 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.core.api.serializers import flat_errors
 from apps.core.errors import DomainError
 
 
@@ -29,12 +30,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
-        # Serializer field errors: keep them under "errors" so clients find them in one place.
-        response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": response.data}
+        # Serializer field errors: keep them under "errors", one level keyed by field path, as documented.
+        response.data = {"detail": _("Invalid input."), "code": "invalid", "errors": flat_errors(response.data)}
     elif response is not None and isinstance(response.data, list):
         response.data = {
             "detail": _("Invalid input."),
             "code": "invalid",
             "errors": {"non_field_errors": response.data},
         }
+    elif response is not None and isinstance(response.data, dict) and "code" not in response.data:
+        # DRF's own errors (401, 403, 404, 405, 415, 429…) carry only "detail": every error body has a code.
+        response.data["code"] = getattr(response.data["detail"], "code", None) or "error"
     return response

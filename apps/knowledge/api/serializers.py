@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.knowledge.models import ArticleVersion, Channel
+from apps.core.api.fields import (
+    QueryBooleanField,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateTimeField,
+    StrictSlugField,
+)
+from apps.knowledge.models import ArticleVersion, Channel, external_id_validator
+
+# The path parameter of the detail endpoints: what an article's or script's external id may be.
+EXTERNAL_ID_PATTERN = external_id_validator.regex.pattern
 
 
 class StaleReasonSerializer(serializers.Serializer):
@@ -15,21 +26,28 @@ class StaleReasonSerializer(serializers.Serializer):
     flagged_at = serializers.DateTimeField(source="created_at")
 
 
-class FilterSerializer(serializers.Serializer):
-    product = serializers.SlugField(required=False)
-    feature = serializers.SlugField(required=False)
-    stale = serializers.BooleanField(required=False, allow_null=True, default=None)
-    needs_verification = serializers.BooleanField(required=False, allow_null=True, default=None)
-    updated_since = serializers.DateTimeField(required=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+class ChannelFilterSerializer(serializers.Serializer):
+    """Read from ``apps.core.api.fields.query_values``: an empty value is refused like any other bad one."""
+
+    channel = StrictChoiceField(
+        choices=Channel.choices, required=False, help_text="Answer text for this channel, if it has one."
+    )
+
+
+class FilterSerializer(ChannelFilterSerializer):
+    product = StrictSlugField(required=False, max_length=60, help_text="Product slug, e.g. `mall-app`.")
+    feature = StrictSlugField(required=False, max_length=60, help_text="Feature slug, e.g. `refund`.")
+    stale = QueryBooleanField(required=False, help_text="Only items flagged stale (`true`) or not (`false`).")
+    needs_verification = QueryBooleanField(required=False, help_text="Only items due for verification, or not.")
+    updated_since = StrictDateTimeField(required=False, help_text="Only items changed (or flagged) since then.")
 
 
 class ArticleFilterSerializer(FilterSerializer):
-    category = serializers.CharField(required=False, max_length=100)
+    category = StrictCharField(required=False, max_length=100, help_text="Category name, e.g. 退款与售后.")
 
 
 class ScriptFilterSerializer(FilterSerializer):
-    scenario = serializers.SlugField(required=False)
+    scenario = StrictSlugField(required=False, max_length=60, help_text="Script scenario slug.")
 
 
 class _ItemFields(serializers.Serializer):
@@ -38,8 +56,8 @@ class _ItemFields(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField())
     min_product_version = serializers.CharField()
     max_product_version = serializers.CharField()
-    valid_from = serializers.DateTimeField()
-    valid_until = serializers.DateTimeField()
+    valid_from = serializers.DateTimeField(allow_null=True, help_text="Null: valid since publication.")
+    valid_until = serializers.DateTimeField(allow_null=True, help_text="Null: no end date.")
     stale = serializers.SerializerMethodField()
     stale_reasons = serializers.SerializerMethodField()
     needs_verification = serializers.SerializerMethodField()
@@ -51,6 +69,7 @@ class _ItemFields(serializers.Serializer):
     def get_stale(self, version) -> bool:
         return bool(version.item.open_stale_flags)
 
+    @extend_schema_field(StaleReasonSerializer(many=True))
     def get_stale_reasons(self, version) -> list[dict]:
         return StaleReasonSerializer(version.item.open_stale_flags, many=True).data
 
