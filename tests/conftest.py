@@ -159,12 +159,10 @@ def _wait_until_idle(timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline and quiet < 2:
-        inspector = app.control.inspect(timeout=0.5)
-        try:
+        # A fresh connection each time: a pooled one may date from before a Redis restart (tests/core/test_faults.py).
+        with app.connection_for_write() as conn:
+            inspector = app.control.inspect(timeout=0.5, connection=conn)
             busy = any((inspector.active() or {}).values()) or any((inspector.reserved() or {}).values())
-        except redis.ConnectionError:  # a pooled connection from before a Redis restart (tests/core/test_faults.py)
-            app.close()
-            busy = True
         quiet = 0 if busy or broker.llen("celery") or broker.llen("qa") else quiet + 1
         time.sleep(0.1)
 

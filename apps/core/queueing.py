@@ -36,13 +36,15 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None, **kwargs: Any
         logger.warning("broker unavailable: %s not queued now; its sweeper will queue it", name)
         return False
     try:
+        # ignore_result: nobody waits for these results, and subscribing to one needs the result backend
+        # (Redis) too, which Celery retries for 20 s before giving up when Redis is away.
         if isinstance(task, str):
             from kbportal.celery import app
 
-            app.send_task(task, args=args, kwargs=kwargs, countdown=countdown)
+            app.send_task(task, args=args, kwargs=kwargs, countdown=countdown, ignore_result=True)
         else:
-            task.apply_async(args=args, kwargs=kwargs, countdown=countdown)
-    except (BrokerUnavailable, RedisError, OSError) as exc:
+            task.apply_async(args=args, kwargs=kwargs, countdown=countdown, ignore_result=True)
+    except (BrokerUnavailable, RedisError, OSError, TimeoutError) as exc:
         with _lock:
             _skip_until = time.monotonic() + settings.REDIS_RETRY_SECONDS
         logger.warning("broker unavailable (%s): %s not queued now; its sweeper will queue it", exc, name)

@@ -19,7 +19,6 @@ from apps.knowledge.models import StaleFlag
 from apps.knowledge.tasks import check_unchecked_releases_task
 from apps.qa.models import AutoScore, Finding
 from apps.qa.tasks import enqueue_scoring, score_unscored_task
-from kbportal.celery import app as celery_app
 from kbportal.embedded import start_postgres, start_redis_again, stop_postgres, stop_redis
 from tests.conftest import wait_for
 from tests.factories import ProductFactory, published_article
@@ -51,8 +50,6 @@ def redis():
     def start() -> None:
         start_redis_again()
         time.sleep(0.1)  # past REDIS_RETRY_SECONDS: processes try Redis again on their next call
-        # The test's own control connections (worker inspection; they have no retry) start afresh.
-        celery_app.close()
 
     yield Service(stop_redis, start)
     start()
@@ -286,3 +283,26 @@ def test_a_worker_holding_a_task_when_redis_goes_away_reconnects_and_nothing_is_
     wait_for(lambda: score_unscored_task.apply().get() is not None and AutoScore.objects.count() == 1500, timeout=120)
     assert Finding.objects.count() == 3000
     assert AutoScore.objects.values("conversation").distinct().count() == 1500
+
+
+def test_an_article_published_while_redis_is_down_reaches_bots_through_the_indexing_sweep(api_key_client, redis):
+    from apps.answers.tasks import index_published_task
+
+    mall = ProductFactory(slug="mall-app", name="母婴商城 App")
+    bot = api_key_client("answers")
+    redis.stop()
+    published_article(  # the editor's publish succeeds; indexing could not be queued
+        product=mall,
+        external_id="mall-invoice-001",
+        standard_question="怎么开发票？",
+        similar_questions=["发票在哪里申请", "可以开电子发票吗"],
+        answer="在「我的 > 订单 > 申请开票」提交抬头和税号。",
+    )
+    assert ask(bot, "发票在哪里申请").json()["decision"] != "answer"  # not indexed yet: bots cannot see it
+
+    redis.start()
+    index_published_task.apply()  # the 5-minute beat; running it again indexes nothing twice
+    assert index_published_task.apply().get() == 0
+    answered = ask(bot, "发票在哪里申请").json()
+    assert answered["decision"] == "answer"
+    assert answered["answer"]["article_id"] == "mall-invoice-001"
