@@ -1,10 +1,14 @@
 """At-least-once scoring: a worker killed in the middle of a batch loses nothing and duplicates nothing.
-The batch it held is handed to the next worker (acks are late); scores are unique per conversation and
-scorecard version, and a batch replaces its conversations' findings in one transaction."""
+Two workers run at once under different host names, as a deployer runs them on two machines; one is killed
+while it writes a batch. The batch it held is handed to the other worker (acks are late), which finishes
+everything; scores are unique per conversation and scorecard version, and a batch replaces its
+conversations' findings in one transaction."""
 
 import os
+import re
 import signal
-import time
+from collections import Counter
+from pathlib import Path
 
 import pytest
 import redis
@@ -13,12 +17,17 @@ from django.db import connection
 
 from apps.qa.models import AutoScore, Finding
 from apps.qa.tasks import enqueue_scoring
+from kbportal.celery import app
 from kbportal.embedded import data_dir
 from tests.conftest import start_worker, wait_for
 from tests.factories import ProductFactory
 from tests.qa.helpers import conversations, forbidden_rule, published_scorecard
 
-COUNT = 1500
+COUNT = 1500  # three batches of 500
+# The survivor hands out again what another worker took and has not acknowledged after this many seconds.
+# Longer than the doomed worker can hold its batch before it is killed (scoring 500 conversations takes a
+# fraction of a second), so nothing is handed out twice while its first worker is still alive.
+VISIBILITY_TIMEOUT = 6
 
 
 @pytest.mark.django_db(transaction=True)
@@ -31,42 +40,75 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing():
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("qa", "unacked", "unacked_index", "unacked_mutex")
     test_db = connection.settings_dict["NAME"]
-    with open(data_dir() / "test-worker-killed.log", "w") as log:
-        first = start_worker(test_db, log, name="doomed")
-        try:
-            enqueue_scoring(ids)  # batches of 500
-            # Kill it while a batch is being written (its transaction open): the batch in hand is neither
-            # committed nor acknowledged, and no warm shutdown gets to hand it back.
-            wait_for(lambda: _writing_a_batch(), timeout=60, interval=0.002)
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-        scored_at_kill = AutoScore.objects.count()
-        assert scored_at_kill < COUNT, "the worker finished everything before it was killed"
-        time.sleep(2.5)  # past the visibility timeout the next worker uses
-        second = start_worker(
-            test_db,
-            log,
-            name="survivor",
-            extra_env={"KBPORTAL_CELERY_VISIBILITY_TIMEOUT": "2", "KBPORTAL_CELERY_RESTORE_INTERVAL": "1"},
+    run = os.getpid()
+    doomed_name, survivor_name = f"doomed-{run}@host-a", f"survivor-{run}@host-b"
+    doomed_log_path = data_dir() / "test-worker-killed-doomed.log"
+    survivor_log_path = data_dir() / "test-worker-killed-survivor.log"
+    with open(doomed_log_path, "w") as doomed_log, open(survivor_log_path, "w") as survivor_log:
+        # PGAPPNAME names each worker's database sessions, so the test sees which worker is writing.
+        doomed = start_worker(
+            test_db, doomed_log, hostname=doomed_name, extra_env={"PGAPPNAME": "doomed", "PYTHONUNBUFFERED": "1"}
         )
+        survivor = None
         try:
-            wait_for(lambda: AutoScore.objects.count() == COUNT, timeout=90)
+            survivor = start_worker(
+                test_db,
+                survivor_log,
+                hostname=survivor_name,
+                extra_env={
+                    "PGAPPNAME": "survivor",
+                    "PYTHONUNBUFFERED": "1",
+                    "KBPORTAL_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+                    "KBPORTAL_CELERY_RESTORE_INTERVAL": "1",
+                },
+            )
+            replies = app.control.ping(destination=[doomed_name, survivor_name], timeout=2)
+            assert {name for reply in replies for name in reply} == {doomed_name, survivor_name}
+            enqueue_scoring(ids)  # batches of 500, taken by both workers
+            # Kill the doomed worker while it writes a batch (its transaction open): the batch in hand is
+            # neither committed nor acknowledged, and no warm shutdown gets to hand it back.
+            wait_for(lambda: _writing_a_batch("doomed"), timeout=60, interval=0.002)
+            os.kill(doomed.pid, signal.SIGKILL)
+            doomed.wait(timeout=10)
+            scored_at_kill = AutoScore.objects.count()
+            assert scored_at_kill < COUNT, "the workers finished everything before one was killed"
+            # The survivor alone finishes its own batches and, past the visibility timeout, the killed one.
+            wait_for(lambda: AutoScore.objects.count() == COUNT, timeout=120)
             wait_for(lambda: not broker.llen("qa") and not broker.hlen("unacked"), timeout=30)
         finally:
-            second.terminate()
-            second.wait(timeout=20)
+            if doomed.poll() is None:
+                doomed.kill()
+                doomed.wait(timeout=10)
+            if survivor is not None:
+                survivor.terminate()
+                survivor.wait(timeout=20)
     assert AutoScore.objects.count() == COUNT and Finding.objects.count() == 2 * COUNT
     assert set(AutoScore.objects.values_list("conversation_id", flat=True)) == set(ids)
 
+    # From the workers' logs: the doomed worker died holding one batch, which the survivor ran; every batch
+    # succeeded exactly once.
+    doomed_received, doomed_done = _tasks(doomed_log_path)
+    _, survivor_done = _tasks(survivor_log_path)
+    lost_with_the_worker = set(doomed_received) - set(doomed_done)
+    assert len(lost_with_the_worker) == 1, (doomed_received, doomed_done)
+    assert lost_with_the_worker <= set(survivor_done)
+    assert sorted(Counter(doomed_done + survivor_done).values()) == [1, 1, 1]
 
-def _writing_a_batch() -> bool:
-    """A worker's connection is inside a transaction that writes scores."""
+
+def _writing_a_batch(worker: str) -> bool:
+    """The worker's connection is inside a transaction that writes scores."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND xact_start IS NOT NULL AND (query ILIKE '%%qa_autoscore%%' OR query ILIKE '%%qa_finding%%')"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s "
+            "AND xact_start IS NOT NULL AND (query ILIKE '%%qa_autoscore%%' OR query ILIKE '%%qa_finding%%')",
+            [worker],
         )
         return cursor.fetchone()[0] > 0
+
+
+def _tasks(log: Path) -> tuple[list[str], list[str]]:
+    """Ids of the scoring tasks a worker received, and of those it finished, in its log's order."""
+    text = log.read_text()
+    received = re.findall(r"Task qa\.score_conversations\[([0-9a-f-]+)\] received", text)
+    done = re.findall(r"Task qa\.score_conversations\[([0-9a-f-]+)\] succeeded", text)
+    return received, done
