@@ -3,8 +3,8 @@
 Run by ``scripts/fuzz.sh`` (which sets ``KBPORTAL_DATA_DIR`` and stops the embedded services afterwards):
 
 1. a fresh database (embedded PostgreSQL only; a configured ``DATABASE_URL`` is migrated, never dropped),
-   migrated, with the demo products, published articles and scripts, the answers index and one conversation,
-   so that the endpoints have something to find;
+   migrated, with the demo products, published articles and scripts, the answers index, one conversation and
+   a few answered questions, so that the endpoints have something to find;
 2. API keys: one per scope, which scripts/fuzz.toml gives the operations that need it, and one holding
    every scope (rate limits the run cannot reach: throttling is not under test);
 3. gunicorn through ``scripts/serve.sh`` on a free loopback port;
@@ -79,11 +79,29 @@ def _prepare() -> dict[str, str]:
     ingest_conversations([_CONVERSATION])
     # A rate limit the run cannot reach: throttling is not what is under test.
     keys = {"FUZZ_KEY_ALL": api_key_issue(name="fuzz", scopes=sorted(SCOPES), rate_limit_per_minute=10**6).plaintext}
+    issued = {}
     for scope in SCOPES:
-        name = "FUZZ_KEY_" + scope.upper().replace(":", "_")
-        keys[name] = api_key_issue(name=f"fuzz {scope}", scopes=[scope], rate_limit_per_minute=10**6).plaintext
+        issued[scope] = api_key_issue(name=f"fuzz {scope}", scopes=[scope], rate_limit_per_minute=10**6)
+        keys["FUZZ_KEY_" + scope.upper().replace(":", "_")] = issued[scope].plaintext
+    _answered(issued["answers"].api_key)
     connections.close_all()
     return keys
+
+
+def _answered(api_key) -> None:
+    """Questions asked with the bots' key, for the choose/ and feedback/ operations to find (scripts/fuzz.toml
+    gives them these query ids and suggested articles half of the time; a drawn uuid is always a 404)."""
+    from apps.answers.services.answering import Question, answer_question
+
+    results = [
+        answer_question(question=Question(text=text, product="mall-app"), api_key=api_key)
+        for text in ("退款多久到账", "怎么开发票", "钱怎么还没退回来", "注销账号")
+    ]
+    articles = {s["article_id"] for r in results for s in r.suggestions}
+    articles |= {r.answer["article_id"] for r in results if r.answer}
+    # libFuzzer dictionaries: one quoted value a line.
+    (OUT / "query_ids.dict").write_text("".join(f'"{r.query_id}"\n' for r in results))
+    (OUT / "article_ids.dict").write_text("".join(f'"{a}"\n' for a in sorted(articles)))
 
 
 # The conversation the schema's example path names (apps/conversations/api/views.py).

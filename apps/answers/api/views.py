@@ -35,7 +35,7 @@ from apps.core.api.fields import (
     StrictSlugField,
     version_validator,
 )
-from apps.core.api.schema import api_errors
+from apps.core.api.schema import api_errors, api_schema
 from apps.core.api.serializers import ErrorSerializer
 from apps.core.errors import NotFound
 from apps.core.versions import validate_version
@@ -130,6 +130,14 @@ class AnswerApi(APIView):
     """``POST /api/v1/answers/``: answer directly, suggest the closest questions, or hand off."""
 
     required_scope = "answers"
+    schema = api_schema(
+        links={
+            200: {
+                "choose": ("v1_answers_choose_create", {"query_id": "$response.body#/query_id"}),
+                "feedback": ("v1_answers_feedback_create", {"query_id": "$response.body#/query_id"}),
+            }
+        }
+    )
 
     @extend_schema_serializer(component_name="AnswerRequest")
     class InputSerializer(serializers.Serializer):

@@ -35,7 +35,7 @@ from apps.core.api.fields import (
     ecma,
     trimmed_validator,
 )
-from apps.core.api.schema import RequiredBodySchema, api_errors
+from apps.core.api.schema import api_errors, api_schema
 from apps.core.api.serializers import ErrorSerializer, flat_errors
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 
@@ -214,7 +214,17 @@ class ConversationsApi(APIView):
     """``POST /api/v1/conversations/``: one conversation, or ``{"conversations": [...]}`` (up to 1,000)."""
 
     required_scope = "conversations:write"
-    schema = RequiredBodySchema()
+    schema = api_schema(
+        body_required=True,
+        links={
+            201: {
+                "conversation": (
+                    "v1_conversations_retrieve",
+                    {"channel": "$response.body#/channel", "external_id": "$response.body#/external_id"},
+                )
+            }
+        },
+    )
 
     @extend_schema(
         request=PolymorphicProxySerializer(

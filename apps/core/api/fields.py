@@ -52,10 +52,11 @@ TRIMMED_PATTERN = rf"^[^\x00{SPACE_CHARS}]([^\x00]*[^\x00{SPACE_CHARS}])?\Z"
 # optional a/b/rc/alpha/beta pre-release). A subset of what apps.core.versions parses, on purpose: a bot can
 # check it before sending.
 VERSION_PATTERN = r"^[vV]?[0-9]{1,9}(\.[0-9]{1,9}){0,3}([-.]?(a|b|rc|alpha|beta)[-.]?[0-9]{0,9})?\Z"
-# RFC 3339 with a time zone, years 1000-9998 (so that any offset, and showing it in the portal's time zone,
-# stays within what Python and PostgreSQL can represent).
+# RFC 3339 with a time zone, years 1970-9998: with any offset, and shown in the portal's time zone, a moment
+# stays within what Python and PostgreSQL represent, and in an offset of whole minutes (before 1901 the
+# default time zone, Asia/Shanghai, is local mean time, +08:05:43, which RFC 3339 cannot write).
 DATE_TIME_PATTERN = (
-    r"^(1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])\Z"
 )
 
@@ -127,7 +128,7 @@ class StrictSlugField(_StringOnly, serializers.SlugField):
 @extend_schema_field({"type": "string", "format": "date-time", "pattern": ecma(DATE_TIME_PATTERN)})
 class StrictDateTimeField(_StringOnly, serializers.DateTimeField):
     """An RFC 3339 date-time with a time zone (``2026-11-01T10:00:00+08:00``, ``…Z``) as a JSON string; no Unix
-    timestamps, no dates without a time or a zone, years 1000 to 9998."""
+    timestamps, no dates without a time or a zone, years 1970 to 9998."""
 
     default_error_messages = {
         **_TYPE_ERRORS,

@@ -8,7 +8,7 @@ import io
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
 
@@ -28,4 +28,7 @@ class LimitedJSONParser(JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:  # no (or a false) Content-Length: count what actually came
             raise PayloadTooLarge(_("The request body is larger than %(limit)s bytes.") % {"limit": limit})
-        return super().parse(io.BytesIO(body), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(body), media_type, parser_context)
+        except RecursionError:  # json.loads on [[[[…]]]] runs out of stack: bad input, not a server error
+            raise ParseError(_("The JSON is nested too deeply.")) from None

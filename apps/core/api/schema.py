@@ -40,12 +40,36 @@ def paginated(name: str, item: serializers.Serializer) -> serializers.Serializer
     )
 
 
-class RequiredBodySchema(AutoSchema):
-    """For a view whose body is one of several shapes (``PolymorphicProxySerializer``): drf-spectacular marks
-    such a body optional, as it cannot see required fields; the view refuses a request without one."""
+Links = dict[int, dict[str, tuple[str, dict[str, str]]]]
+
+
+class ApiSchema(AutoSchema):
+    """What drf-spectacular cannot infer about a view, as class attributes (it re-instantiates the class when
+    the view's methods carry ``@extend_schema``): make one with :func:`api_schema`."""
+
+    links: Links = {}
+    body_required = False
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        for code, links in self.links.items():
+            operation["responses"][str(code)]["links"] = {
+                name: {"operationId": operation_id, "parameters": parameters}
+                for name, (operation_id, parameters) in links.items()
+            }
+        return operation
 
     def _get_request_body(self, direction="request"):
         body = super()._get_request_body(direction)
-        if body is not None:
+        if body is not None and self.body_required:
             body["required"] = True
         return body
+
+
+def api_schema(*, links: Links | None = None, body_required: bool = False) -> ApiSchema:
+    """A view's ``schema``. ``links``: from a response to the operations it feeds, ``{status: {name:
+    (operation_id, {parameter: runtime expression})}}``, which client generators and schemathesis's stateful
+    tests follow. ``body_required``: for a body of several shapes (``PolymorphicProxySerializer``), which
+    drf-spectacular marks optional as it sees no required field."""
+    attributes = {"links": links or {}, "body_required": body_required}
+    return type("ViewApiSchema", (ApiSchema,), attributes)()
