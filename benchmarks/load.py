@@ -250,6 +250,8 @@ class Load:
                 "errors": sum(stats.errors[endpoint].values()),
                 "statuses": {str(k): v for k, v in stats.statuses[endpoint].items()},
                 "error_examples": stats.examples[endpoint],
+                "retried": len(stats.retried[endpoint]),
+                "retry_examples": stats.retried[endpoint][:5],
             }
         # Requests only: not the checks of answers' bodies recorded beside them ("… [items rejected]").
         requests = [e for e in stats.latencies if "[" not in e and " " in e]
@@ -259,6 +261,7 @@ class Load:
             "throughput": len(everything) / wall,
             **percentiles(everything),
             "errors": sum(sum(errors.values()) for errors in stats.errors.values()),
+            "retried": sum(len(retried) for retried in stats.retried.values()),
         }
         return {
             "clients": clients,
@@ -370,6 +373,10 @@ def main() -> int:
             if worker is not None:
                 stop_process_group(worker, timeout=60)
     check = exactly_once(load.ledger.sent, load.ledger.accepted)
+    with open(OUT / "conversations.csv", "w") as ids:  # every id sent, for the record
+        ids.write("external_id,messages,accepted\n")
+        for external_id, messages in load.ledger.sent.items():
+            ids.write(f"{external_id},{messages},{int(external_id in load.ledger.accepted)}\n")
     results = {
         "mode": "soak" if soak else "steps",
         "started_at": started_at.isoformat(),

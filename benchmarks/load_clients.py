@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 import re
+import select
 import threading
 import time
 import urllib.parse
@@ -22,6 +23,9 @@ from load_data import ConversationSource, LoadData, new_question
 FORWARDED = {"X-Forwarded-Proto": "https"}
 TIMEOUT = 60.0  # seconds; a request slower than this counts as an error (an exception)
 KEEPALIVE_SECONDS = 1.5  # gunicorn closes idle keep-alive connections after 2 s: reconnect before that
+# A reused connection that fails before any answer: the server closed it as idle while the request was on its
+# way (gunicorn had not read it). Sent again once on a new connection, as browsers do, and counted apart.
+_KEEPALIVE_RACE = (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected)
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Stats:
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     errors: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    retried: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def record(self, endpoint: str, ms: float, outcome: int | str, error: str | None = None) -> None:
         with self.lock:
@@ -42,6 +47,10 @@ class Stats:
                 self.errors[endpoint][outcome] += 1
                 if len(self.examples[endpoint]) < 5:
                     self.examples[endpoint].append(error[:2000])
+
+    def record_retry(self, endpoint: str, detail: str) -> None:
+        with self.lock:
+            self.retried[endpoint].append(detail)
 
 
 class Client:
@@ -54,6 +63,19 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
         self.last_used = 0.0
+        self.served = 0  # requests answered on the current connection
+
+    def _connection(self) -> bool:
+        """The connection to send on; whether it is a reused one. Like urllib3, a kept-alive connection is
+        dropped when idle for long, or when the server has closed it already (readable before we send)."""
+        if self.conn is not None and self.conn.sock is not None:
+            idle = time.monotonic() - self.last_used
+            closed_by_server = select.select([self.conn.sock], [], [], 0)[0]
+            if idle <= KEEPALIVE_SECONDS and not closed_by_server:
+                return True
+        self.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        return False
 
     def request(
         self,
@@ -67,23 +89,33 @@ class Client:
     ) -> tuple[int, http.client.HTTPResponse | None, bytes]:
         """Send, read the whole answer, record it under ``endpoint``. Anything but an ``expect``ed status
         (or an exception: refused, reset, timed out) counts as an error; returns (status or 0, response, body)."""
-        if self.conn is None or time.monotonic() - self.last_used > KEEPALIVE_SECONDS:
-            self.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
         all_headers = {**self.headers, **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         start = time.perf_counter()
+        for attempt in (1, 2):
+            reused = self._connection()
+            idle = time.monotonic() - self.last_used
+            try:
+                self.conn.request(method, path, body=body, headers=all_headers)
+                response = self.conn.getresponse()
+            except _KEEPALIVE_RACE as exc:
+                if reused and attempt == 1:
+                    detail = f"{exc!r} on a connection idle {idle:.2f} s after {self.served} requests"
+                    self.stats.record_retry(endpoint, detail)
+                    self.close()
+                    continue
+                return self._failed(endpoint, start, exc, reused, idle)
+            except (OSError, http.client.HTTPException) as exc:
+                return self._failed(endpoint, start, exc, reused, idle)
+            break
         try:
-            self.conn.request(method, path, body=body, headers=all_headers)
-            response = self.conn.getresponse()
             content = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            self.stats.record(endpoint, (time.perf_counter() - start) * 1000, type(exc).__name__, repr(exc))
-            self.close()
-            return 0, None, b""
+            return self._failed(endpoint, start, exc, reused, idle)
         ms = (time.perf_counter() - start) * 1000
         self.last_used = time.monotonic()
+        self.served += 1
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = cookie.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -96,10 +128,18 @@ class Client:
             self.close()
         return response.status, response, content
 
+    def _failed(self, endpoint: str, start: float, exc: Exception, reused: bool, idle: float) -> tuple:
+        where = f"a connection idle {idle:.2f} s after {self.served} requests" if reused else "a new connection"
+        ms = (time.perf_counter() - start) * 1000
+        self.stats.record(endpoint, ms, type(exc).__name__, f"{exc!r} after {ms:,.0f} ms on {where}")
+        self.close()
+        return 0, None, b""
+
     def close(self) -> None:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+        self.served = 0
 
 
 # --- the parts ------------------------------------------------------------------------------------------

@@ -164,7 +164,9 @@ def render(results: dict) -> tuple[str, list[str]]:
             total_errors += r["errors"]
             lines.append(
                 f"| {who} | {endpoint} | {r['requests']:,} | {r['throughput']:,.1f} | {_ms(r['p50'])} "
-                f"| {_ms(r['p95'])} | {_ms(r['p99'])} | {r['errors']} | {_statuses(r['statuses'])} |"
+                f"| {_ms(r['p95'])} | {_ms(r['p99'])} | {r['errors']} | {_statuses(r['statuses'])}"
+                + (f" (+{r['retried']} sent again after a keep-alive reset)" if r.get("retried") else "")
+                + " |"
             )
         t = step["total"]
         lines.append(
@@ -173,6 +175,25 @@ def render(results: dict) -> tuple[str, list[str]]:
         )
     if total_errors:
         failures.append(f"{total_errors} failed requests")
+    retried = [
+        (step["clients"], endpoint, example)
+        for step in results["steps"]
+        for endpoint, r in step["endpoints"].items()
+        for example in r.get("retry_examples", [])
+    ]
+    if retried:
+        total = sum(step["total"].get("retried", 0) for step in results["steps"])
+        lines += [
+            "",
+            f"**Keep-alive resets: {total}.** A request sent on a kept-alive connection failed before any answer: "
+            "gunicorn closed the connection as idle (its `keepalive`, 2 s, counted from when its main loop "
+            "took the connection back) while the request was on its way, unread. Each was sent again once on a "
+            "new connection, as browsers do (a request gunicorn never read was never processed), and is not "
+            "counted as an error; a worker that died instead would show in its process ids and the server log, "
+            "which fail the run. Examples: "
+            + "; ".join(f"{clients} clients, {endpoint}: {example}" for clients, endpoint, example in retried[:5])
+            + ".",
+        ]
     times = results["answer_service_times"]
     lines += [
         "",
@@ -256,7 +277,8 @@ def render(results: dict) -> tuple[str, list[str]]:
         "## Every conversation sent: stored once, scored once",
         "",
         f"Worker drained: {'yes' if drain['drained'] else '**no**'}, {drain['seconds']:.0f} s after the last "
-        "client stopped (queues empty, no task held, three polls in a row).",
+        "client stopped (queues empty, no task held, three polls in a row). Every id sent, with its messages "
+        "and whether the API accepted it: artifacts/load/conversations.csv.",
         "",
         "| check | count |",
         "|---|---|",
