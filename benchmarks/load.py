@@ -18,11 +18,11 @@ loading ``/qa/`` and a task's review page); at least one of each. One release is
 ``POST /api/v1/releases/`` halfway through the first step (the soak: halfway through).
 
 Environment: LOAD_CLIENTS (4,16,32), LOAD_SECONDS (per step, 45), LOAD_SOAK_SECONDS (with --soak, 600),
-LOAD_SOAK_CLIENTS (16), LOAD_SAMPLE_SECONDS (soak sampling, 30), LOAD_WARMUP_SECONDS (soak warm-up, 60),
-LOAD_REPEATED_SHARE (0.8), LOAD_BATCH_SIZE (conversations per batch, 10), LOAD_BATCH_PAUSE (seconds
-between a system's batches, 0), LOAD_REVIEWER_THINK (seconds between a reviewer's page pairs, 0),
-LOAD_DRAIN_TIMEOUT (seconds, 300), LOAD_REBUILD=1 (rebuild the template). WEB_CONCURRENCY and
-GUNICORN_THREADS reach gunicorn as in ``make run``.
+LOAD_SOAK_CLIENTS (16), LOAD_SAMPLE_SECONDS (soak sampling, 30), LOAD_WARMUP_SECONDS (soak warm-up, 60, with
+as many clients as gunicorn has threads), LOAD_REPEATED_SHARE (0.8), LOAD_BATCH_SIZE (conversations per
+batch, 10), LOAD_BATCH_PAUSE (seconds between a system's batches, 0), LOAD_REVIEWER_THINK (seconds between a
+reviewer's page pairs, 0), LOAD_DRAIN_TIMEOUT (seconds, 300), LOAD_REBUILD=1 (rebuild the template).
+WEB_CONCURRENCY and GUNICORN_THREADS reach gunicorn as in ``make run``.
 """
 
 from __future__ import annotations
@@ -346,10 +346,12 @@ def main() -> int:
             steps = []
             if soak:
                 if CONFIG["warmup_seconds"]:
-                    print(
-                        f"soak warm-up: {CONFIG['soak_clients']} clients, {CONFIG['warmup_seconds']:.0f} s", flush=True
-                    )
-                    load.step(CONFIG["soak_clients"], CONFIG["warmup_seconds"], release=False)
+                    # Enough clients to keep every gunicorn thread busy: each thread that serves opens its own
+                    # database connection and touches its own allocator arena, memory that would otherwise
+                    # arrive during the soak, thread by thread, and look like growth.
+                    warm = max(CONFIG["soak_clients"], server_conf["workers"] * server_conf["threads"])
+                    print(f"soak warm-up: {warm} clients, {CONFIG['warmup_seconds']:.0f} s", flush=True)
+                    load.step(warm, CONFIG["warmup_seconds"], release=False)
                 print(f"soak: {CONFIG['soak_clients']} clients, {CONFIG['soak_seconds']:.0f} s", flush=True)
                 steps.append(
                     load.step(

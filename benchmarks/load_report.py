@@ -54,14 +54,16 @@ def _memory_table(rows: list[tuple[str, dict]]) -> list[str]:
 
 
 def _soak_growth(samples: list[dict], requests: int, max_connections: int) -> tuple[list[str], list[str]]:
-    """First third against last third of the soak's samples (means), after a warm-up at the same load.
+    """First third against last third of the soak's samples (means), after a warm-up.
 
-    Why these tolerances. Before the first sample the warm-up has loaded the embedder, filled the caches
-    each process keeps and touched the allocator arenas of the threads that serve, so under a constant load
-    what is left to grow is a leak. On this machine a 600 s soak at 16 clients measured: gunicorn's two
-    workers +14 to +23 MiB between the thirds' means (one worker flat, the other creeping by about a MiB a
-    minute, slowing), the Celery worker +1 MiB, PostgreSQL's private memory +3 MiB with ±12 MiB between
-    samples, Redis' used_memory +11 MiB. Hence:
+    Why these tolerances. Before the first sample the warm-up has run as many clients as gunicorn has
+    threads, so every thread has served (its database connection is open, its allocator arena touched), the
+    embedder is loaded and the caches each process keeps are filled; under a constant load what is left to
+    grow is a leak. Measured on this machine (2 cores, shared): with that warm-up, gunicorn's workers grew
+    +7 MiB between the thirds of a 120 s soak (one worker creeping by about half a MiB a minute, the other
+    flat); without it, +22 to +26 MiB over 600 s as threads joined in one by one, levelling off after about
+    seven minutes. The Celery worker +1 MiB; PostgreSQL's private memory ±25 MiB between samples as
+    backends come and go; Redis' used_memory +2 MiB in 120 s, +9 to +11 MiB in 600 s. Hence:
 
     - gunicorn: 20 MiB per worker process, Celery: 16 MiB per pool process: above that steady drift and
       small enough that a leak of a couple of KiB per request fails a 10-minute soak (the report prints
