@@ -3,11 +3,17 @@ sees automatic scores, findings, review queues and rescoring progress."""
 
 from __future__ import annotations
 
+import json
+import math
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import F
+from django.forms.fields import InvalidJSONInput
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from apps.core.admin_base import ModelAdmin, TabularInline
 from apps.core.errors import DomainError
@@ -78,13 +84,62 @@ class LexiconTermAdmin(ModelAdmin):
     search_fields = ["term"]
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):  # 1e999: PostgreSQL's jsonb has no infinity
+        raise ValueError(text)
+    return number
+
+
+def _refuse_constant(name: str):
+    raise ValueError(name)  # NaN, Infinity: Python's json reads them, JSON and jsonb do not have them
+
+
+class StrictJSONDecoder(json.JSONDecoder):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "parse_float": _finite_float, "parse_constant": _refuse_constant})
+
+
+class ConditionField(forms.JSONField):
+    """The form's JSON field, for JSON a person types: what Python's parser or PostgreSQL's jsonb cannot take
+    (nesting thousands deep, NaN, 1e999, an integer of thousands of digits) is "not valid JSON", not a 500."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**{**kwargs, "decoder": StrictJSONDecoder})
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except (RecursionError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except (RecursionError, ValueError):
+            return InvalidJSONInput(data)  # shown back as typed, as Django does with other invalid JSON
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 class RuleForm(forms.ModelForm):
     class Meta:
         model = Rule
         fields = ["code", "name", "description", "severity", "condition", "is_active", "marks_risk"]
+        field_classes = {"condition": ConditionField}
 
     def clean_condition(self):
         condition = self.cleaned_data["condition"]
+        if _holds_nul(condition):  # PostgreSQL's jsonb cannot store it
+            raise forms.ValidationError(_("The condition contains a NUL character (\\u0000): remove it."))
         try:
             parse_condition(condition)
         except InvalidCondition as exc:
@@ -136,8 +191,21 @@ class SectionInline(TabularInline):
 
 
 class ScorecardImportForm(ThemedForm):
-    file = forms.FileField(label=_("scorecard file (JSON)"))
+    MAX_BYTES = 1024 * 1024  # an exported scorecard is a few kilobytes
+
+    # The theme's own file widget: the theme's script writes the chosen file's name into the first text box
+    # around a file input, which with a plain input was this form's "name" (the scorecard was named card.json).
+    file = forms.FileField(label=_("scorecard file (JSON)"), widget=UnfoldAdminFileFieldWidget)
     name = forms.CharField(label=_("name"), required=False, max_length=200, help_text=_("Empty: the name in the file."))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:  # refused before anything reads it into memory
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s: a scorecard file is a few kilobytes.")
+                % {"size": filesizeformat(self.MAX_BYTES)}
+            )
+        return upload
 
 
 @admin.register(Scorecard)
@@ -169,18 +237,23 @@ class ScorecardAdmin(ModelAdmin):
             raise PermissionDenied
         form = ScorecardImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
+            data = draft = None
             try:
-                data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"))
-                draft = scorecard_import(data, name=form.cleaned_data["name"] or None)
+                data = json.loads(form.cleaned_data["file"].read().decode("utf-8-sig"), cls=StrictJSONDecoder)
             except UnicodeDecodeError:
                 form.add_error("file", _("The file is not UTF-8 text."))
             except json.JSONDecodeError as exc:
                 message = _("The file is not valid JSON: line %(line)s, column %(column)s.")
                 form.add_error("file", message % {"line": exc.lineno, "column": exc.colno})
-            except InvalidScorecard as exc:
-                for path, problems in exc.errors.items():
-                    form.add_error(None, f"{path}: {' '.join(problems)}")
+            except (RecursionError, ValueError):  # nested thousands deep, NaN, 1e999, a number of 5,000 digits
+                form.add_error("file", _("The file is not valid JSON: nested too deeply or a number out of range."))
             else:
+                try:
+                    draft = scorecard_import(data, name=form.cleaned_data["name"] or None)
+                except InvalidScorecard as exc:
+                    for path, problems in exc.errors.items():
+                        form.add_error(None, f"{path}: {' '.join(problems)}")
+            if draft is not None:
                 messages.success(request, _("Imported as a draft: %(v)s. Review it, then publish it.") % {"v": draft})
                 return redirect(reverse("admin:qa_scorecardversion_change", args=[draft.pk]))
         context = {

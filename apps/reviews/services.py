@@ -3,6 +3,7 @@ their rulings with the score recomputed and every change kept, calibration sessi
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -96,6 +97,19 @@ def review_open_task(task: ReviewTask, user) -> Review:
 
 
 MAX_NOTES = 1000
+MAX_NOTE_LENGTH = 2000  # a note on a criterion or a message
+MAX_COMMENT_LENGTH = 5000
+MAX_REASON_LENGTH = 2000  # a dispute's reason, a ruling's note
+MAX_NAME_LENGTH = 200  # a calibration session's name (the column's length)
+
+
+def _text_problem(text: str, limit: int) -> str | None:
+    """Why a text a person typed cannot be stored as it is, or None."""
+    if "\x00" in text:  # PostgreSQL's text and jsonb cannot hold it
+        return _("Remove the NUL character: it cannot be stored.")
+    if len(text) > limit:
+        return _("At most %(n)s characters; this has %(length)s.") % {"n": f"{limit:,}", "length": f"{len(text):,}"}
+    return None
 
 
 def _check(review: Review, data: dict) -> dict:
@@ -134,20 +148,33 @@ def _check(review: Review, data: dict) -> dict:
     clean["finding_verdicts"] = {str(k): v for k, v in verdicts.items()}
     for name in ("criterion_notes", "message_notes"):
         notes = data.get(name, getattr(review, name))
-        if not isinstance(notes, dict) or not all(isinstance(v, str) and len(v) <= 2000 for v in notes.values()):
+        if (
+            not isinstance(notes, dict)
+            or not all(is_plain_int(k) for k in notes)  # criterion or message ids
+            or not all(isinstance(v, str) for v in notes.values())
+        ):
             errors[name] = [_("An object of id → text (at most 2,000 characters).")]
             notes = {}
         elif len(notes) > MAX_NOTES:  # one per criterion or message at most; a draft is not a dump
             errors[name] = [_("At most %(n)s notes.") % {"n": MAX_NOTES}]
             notes = {}
+        else:
+            # Each note's problem on that note ("criterion_notes.<id>"): the page shows it under the box.
+            problems = {k: p for k, v in notes.items() if (p := _text_problem(v, MAX_NOTE_LENGTH))}
+            errors.update({f"{name}.{k}": [p] for k, p in problems.items()})
+            if problems:
+                notes = {}
         clean[name] = {str(k): mask_text(v) for k, v in notes.items() if v.strip()}
     comment = data.get("comment", review.comment)
-    if not isinstance(comment, str) or len(comment) > 5000:
+    if not isinstance(comment, str):
         errors["comment"] = [_("Text of at most 5,000 characters.")]
+        comment = ""
+    elif problem := _text_problem(comment, MAX_COMMENT_LENGTH):
+        errors["comment"] = [problem]
         comment = ""
     clean["comment"] = mask_text(comment)
     seconds = data.get("active_seconds", 0)
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
         errors["active_seconds"] = [_("A number of seconds.")]
         seconds = 0
     clean["active_seconds"] = min(int(seconds), MAX_SECONDS_PER_SAVE)
@@ -233,6 +260,8 @@ def dispute_raise(review: Review, criterion: Criterion, user, reason: str) -> Di
         raise ReviewError(_("Not a criterion of this review."))
     if not reason.strip():
         raise ReviewError(_("Say why."), {"reason": [_("This field is required.")]})
+    if problem := _text_problem(reason, MAX_REASON_LENGTH):
+        raise ReviewError(problem, {"reason": [problem]})
     reason = mask_text(reason)
     try:
         with transaction.atomic():
@@ -255,6 +284,8 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
         raise PermissionDenied(_("You do not rule on this dispute."))
     if not note.strip():
         raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
+    if problem := _text_problem(note, MAX_REASON_LENGTH):
+        raise ReviewError(problem, {"note": [problem]})
     note = mask_text(note)
     if overturn and outcome not in OUTCOMES:
         raise ReviewError(_("One of: pass, fail, na."))
@@ -294,6 +325,8 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
     errors = {}
     if not name.strip():
         errors["name"] = [_("This field is required.")]
+    elif problem := _text_problem(name.strip(), MAX_NAME_LENGTH):
+        errors["name"] = [problem]
     if not conversations:
         errors["conversations"] = [_("Choose at least one conversation.")]
     visible = set(

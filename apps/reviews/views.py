@@ -183,7 +183,7 @@ def task_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _json_body(request: HttpRequest) -> dict:
     try:
         data = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         data = None
     if not isinstance(data, dict):
         raise services.ReviewError(_("Send a JSON object."), {"non_field_errors": [_("Send a JSON object.")]})
@@ -257,6 +257,14 @@ def submitted_by_me(request: HttpRequest) -> HttpResponse:
 @require_GET
 @workspace
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_detail_page(request, pk)
+
+
+def _review_detail_page(request: HttpRequest, pk: int, *, failed: dict | None = None) -> HttpResponse:
+    """The submitted review. ``failed`` is a dispute or ruling form sent back, its error next to the field and
+    what was typed and chosen kept: ``{"form": "dispute" | "rule", "criterion": id, "errors": [...], "value":
+    text, "decision": …, "outcome": …}`` (a ruling's choices matter most: shown reset, a corrected note would
+    uphold what the lead meant to overturn)."""
     review = get_object_or_404(
         Review.objects.select_related("conversation__channel", "conversation__served_by", "version", "reviewer"),
         pk=pk,
@@ -271,15 +279,24 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lines, _findings = _transcript_and_findings(review.conversation, review.version)
     criteria = list(review.version.criteria.select_related("section").order_by("section__position", "position", "id"))
     disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by", "raised_by", "criterion")}
+    failed = failed or {}
+
+    def kept(form: str, criterion_id: int) -> dict | None:
+        return failed if failed.get("form") == form and failed.get("criterion") == criterion_id else None
+
     rows = [
         {
             "criterion": c,
             "outcome": review.outcomes.get(str(c.id), ""),
             "note": review.criterion_notes.get(str(c.id), ""),
             "dispute": disputes.get(c.id),
+            "failed": kept("dispute", c.id),
         }
         for c in criteria
     ]
+    rulable = [d for d in disputes.values() if d.status == Dispute.Status.OPEN and selectors.may_rule_on(user, d)]
+    for dispute in rulable:
+        dispute.failed = kept("rule", dispute.criterion_id)
     return render(
         request,
         "reviews/review_detail.html",
@@ -289,10 +306,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": lines,
             "may_dispute": own_agent,
             "revisions": review.revisions.select_related("by"),
-            "rulable": [
-                d for d in disputes.values() if d.status == Dispute.Status.OPEN and selectors.may_rule_on(user, d)
-            ],
+            "rulable": rulable,
         },
+        status=400 if failed else 200,
     )
 
 
@@ -300,10 +316,14 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @workspace
 def dispute_create(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(Review, pk=pk)
-    criterion = get_object_or_404(Criterion, pk=request.POST.get("criterion") or 0)
+    criterion = get_object_or_404(Criterion, pk=plain_int(request.POST.get("criterion"), 0))
+    reason = request.POST.get("reason", "")
     try:
-        services.dispute_raise(review, criterion, request.user, request.POST.get("reason", ""))
+        services.dispute_raise(review, criterion, request.user, reason)
     except services.ReviewError as exc:
+        if "reason" in exc.errors:  # said next to the reason, with what the agent typed kept
+            failed = {"form": "dispute", "criterion": criterion.pk, "errors": exc.errors["reason"], "value": reason}
+            return _review_detail_page(request, review.pk, failed=failed)
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Your dispute was sent."))
@@ -320,15 +340,20 @@ def disputes_view(request: HttpRequest) -> HttpResponse:
 @workspace
 def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = get_object_or_404(Dispute, pk=pk)
+    note = request.POST.get("note", "")
     try:
         services.dispute_rule(
             dispute,
             request.user,
             overturn=request.POST.get("decision") == "overturn",
-            note=request.POST.get("note", ""),
+            note=note,
             outcome=request.POST.get("outcome", "pass"),
         )
     except services.ReviewError as exc:
+        if "note" in exc.errors:  # said next to the note, with what the lead typed kept
+            failed = {"form": "rule", "criterion": dispute.criterion_id, "errors": exc.errors["note"], "value": note}
+            failed.update(decision=request.POST.get("decision"), outcome=request.POST.get("outcome"))
+            return _review_detail_page(request, dispute.review_id, failed=failed)
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Ruling recorded."))
@@ -353,18 +378,22 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         _leads_only(user)
-        version = ScorecardVersion.objects.filter(pk=request.POST.get("version") or 0).first()
-        wanted = [line.strip() for line in request.POST.get("conversations", "").splitlines() if line.strip()]
+        version = ScorecardVersion.objects.filter(pk=plain_int(request.POST.get("version"), 0)).first()
+        # A NUL character cannot even be compared in PostgreSQL: shown as � it matches no conversation.
+        typed = request.POST.get("conversations", "").replace("\x00", "\ufffd")
+        wanted = [line.strip() for line in typed.splitlines() if line.strip()]
         conversations = (
             list(Conversation.objects.filter(external_id__in=wanted).select_related("served_by")) if wanted else []
         )
-        reviewers = get_user_model().objects.filter(pk__in=request.POST.getlist("reviewers"))
+        reviewer_ids = [n for n in (plain_int(v) for v in request.POST.getlist("reviewers")) if n is not None]
+        reviewers = get_user_model().objects.filter(pk__in=reviewer_ids)
         missing = sorted(set(wanted) - {c.external_id for c in conversations})
         try:
             if version is None:
                 raise services.ReviewError(_("Choose a scorecard version."))
             if missing:
-                raise services.ReviewError(_("No such conversations: %(v)s.") % {"v": ", ".join(missing)})
+                problem = _("No such conversations: %(v)s.") % {"v": ", ".join(missing)}
+                raise services.ReviewError(_("The session was not created."), {"conversations": [problem]})
             session = services.calibration_create(
                 name=request.POST.get("name", ""),
                 version=version,
@@ -373,13 +402,15 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
                 by=user,
             )
         except services.ReviewError as exc:
-            messages.error(request, " ".join([str(exc), *(" ".join(v) for v in exc.errors.values())]))
+            messages.error(request, str(exc))
+            errors = exc.errors  # each said next to its field
             status = 400  # the form below keeps what the lead typed and chose
         else:
             return redirect("reviews:calibration", pk=session.pk)
     else:
-        status = 200
+        status, errors = 200, {}
     context = {
+        "errors": errors,
         "sessions": selectors.calibration_sessions(user)[:100],
         "is_lead": selectors.is_lead(user),
         "form": {

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.admin_base import ModelAdmin, StackedInline, TabularInline
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, ValidationFailed
 from apps.core.markdown import render_markdown
 from apps.knowledge.admin.base import (
     FeatureFilter,
@@ -216,6 +216,8 @@ class ArticleAdmin(VersionedItemAdmin):
             except ImportRejected as exc:
                 row_errors = exc.report.errors
                 messages.error(request, _("Nothing was imported: fix the rows below and upload the file again."))
+            except ValidationFailed as exc:  # the file as a whole (its header, encoding, size): said at the field
+                form.add_error("file", exc.message)
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminRadioSelectWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminRadioSelectWidget,
+)
 
 from apps.catalog.models import Feature
 from apps.core.forms import ThemedForm, theme_widget
 from apps.knowledge.models import Channel, Language
 from apps.knowledge.services.content import Applicability, ArticleContent, ScriptContent
+from apps.knowledge.services.imports import file_too_large_message
 
 _WIDE = {"class": "vLargeTextField", "rows": 4}
 
@@ -203,7 +209,11 @@ class ImportForm(ThemedForm):
         widget=UnfoldAdminRadioSelectWidget,
         required=False,  # no answer: the person's default below
     )
-    file = forms.FileField(label=_("File"), help_text=_(".xlsx, .csv or .jsonl; see the column list below."))
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(".xlsx, .csv or .jsonl; see the column list below."),
+        widget=UnfoldAdminFileFieldWidget,  # the theme's script expects its own widget around a file input
+    )
     skip_invalid = forms.BooleanField(required=False, label=_("Import the valid rows even if some rows are invalid"))
     strict = forms.BooleanField(required=False, label=_("Reject unknown products, categories and features"))
 
@@ -218,6 +228,13 @@ class ImportForm(ThemedForm):
 
     def clean_outcome(self) -> str:
         return self.cleaned_data.get("outcome") or self.fields["outcome"].initial
+
+    def clean_file(self):
+        # Refused by its size before anything reads it into memory.
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.KNOWLEDGE_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(file_too_large_message(), code="too_large")
+        return upload
 
     @property
     def publish(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,26 @@ from apps.knowledge.models import ArticleVersion, Channel, Language, ScriptScena
 from apps.knowledge.placeholders import check_placeholders
 
 CHANNELS = set(Channel.values)
+MAX_VERSION_LENGTH = 40  # the columns' length
+
+# Characters nobody types and a spreadsheet cell cannot hold (the XLSX export would fail on them): C0 control
+# characters other than tab and line breaks. They come pasted from other programs or from hostile input.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def control_character_errors(texts: dict[str, str | list[str]]) -> dict[str, list[str]]:
+    """For each field (a text or a list of texts) holding a control character, an error naming it."""
+    errors: dict[str, list[str]] = {}
+    for name, value in texts.items():
+        for text in [value] if isinstance(value, str) else value:
+            found = _CONTROL.search(text)
+            if found:
+                errors[name] = [
+                    _("Remove the invisible control character U+%(code)04X (pasted from another program?).")
+                    % {"code": ord(found.group())}
+                ]
+                break
+    return errors
 
 
 def _clean_lines(values: list[str]) -> list[str]:
@@ -40,7 +61,9 @@ class Applicability:
         keys = {}
         for name in ("min_product_version", "max_product_version"):
             value = getattr(self, name)
-            if value:
+            if len(value) > MAX_VERSION_LENGTH:
+                errors[name] = [_("A version number is at most %(n)s characters.") % {"n": MAX_VERSION_LENGTH}]
+            elif value:
                 try:
                     keys[name] = version_key(value)
                 except ValidationError as exc:
@@ -106,7 +129,14 @@ class ArticleContent(Applicability):
             ]
         if self.language not in Language.values:
             errors["language"] = [_("Unknown language “%(lang)s”.") % {"lang": self.language}]
-        return errors
+        texts = {
+            "standard_question": self.standard_question,
+            "similar_questions": self.similar_questions,
+            "answer": self.answer,
+            **{f"answer_{channel}": text for channel, text in self.channel_answers.items()},
+            "tags": self.tags,
+        }
+        return {**control_character_errors(texts), **errors}
 
     @classmethod
     def of_version(cls, version: ArticleVersion) -> ArticleContent:
@@ -154,7 +184,7 @@ class ScriptContent(Applicability):
         unknown = sorted(set(self.channels) - CHANNELS)
         if unknown:
             errors["channels"] = [_("Unknown channel(s): %(unknown)s.") % {"unknown": ", ".join(unknown)}]
-        return errors
+        return {**control_character_errors({"title": self.title, "text": self.text, "tags": self.tags}), **errors}
 
     @classmethod
     def of_version(cls, version: ScriptVersion) -> ScriptContent:

@@ -47,13 +47,16 @@ def export_csv(versions: Iterable[ArticleVersion]) -> bytes:
 
 def export_xlsx(versions: Iterable[ArticleVersion]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
 
     workbook = Workbook(write_only=False)
     sheet = workbook.active
     sheet.title = "articles"
     for row in _rows(versions):
-        sheet.append(row)
+        # Control characters are refused when content is saved; any stored before that are left out here, as a
+        # worksheet cannot hold them (openpyxl would fail the whole export).
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", cell) for cell in row])
         for cell in sheet[sheet.max_row]:
             if cell.data_type == "f":  # openpyxl took text starting with "=" for a formula: keep it text
                 cell.data_type = "s"

@@ -18,6 +18,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -128,6 +129,9 @@ def read_jsonl(stream: IO[str] | Iterable[str]) -> Iterator[tuple[int, dict[str,
         except json.JSONDecodeError as exc:
             yield number, _("not valid JSON (%(error)s)") % {"error": exc.msg}
             continue
+        except (RecursionError, ValueError):  # nested thousands deep, or an integer of thousands of digits
+            yield number, _("not valid JSON (nested too deeply or a number too long)")
+            continue
         if not isinstance(data, dict):
             yield number, _("each line must be a JSON object")
             continue
@@ -210,11 +214,14 @@ def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, dict[str, Any] | str
     """Pick the reader by file extension; a file over ``KNOWLEDGE_IMPORT_MAX_BYTES`` or with more than
     ``KNOWLEDGE_IMPORT_MAX_ROWS`` rows is refused before anything is imported."""
     if len(raw) > settings.KNOWLEDGE_IMPORT_MAX_BYTES:
-        raise ValidationFailed(
-            _("The file is larger than %(mb)s MB: split it into several files.")
-            % {"mb": settings.KNOWLEDGE_IMPORT_MAX_BYTES // (1024 * 1024)}
-        )
+        raise ValidationFailed(file_too_large_message())
     return _at_most(_read_rows(name, raw), settings.KNOWLEDGE_IMPORT_MAX_ROWS)
+
+
+def file_too_large_message() -> str:
+    return _("The file is larger than %(size)s: split it into several files.") % {
+        "size": filesizeformat(settings.KNOWLEDGE_IMPORT_MAX_BYTES)
+    }
 
 
 def _at_most(rows: Iterator, limit: int) -> Iterator:
@@ -262,7 +269,27 @@ def _datetime(data: dict[str, Any], name: str) -> datetime | None:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
+# The catalog rows an import may create hold these (the columns' lengths).
+MAX_PRODUCT, MAX_CATEGORY, MAX_FEATURE = 60, 100, 60
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL character anywhere in a row's texts (keys included): PostgreSQL cannot store it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _parse_row(line: int, data: dict[str, Any]) -> _Row:
+    with_nul = [str(name) for name, value in data.items() if _holds_nul(name) or _holds_nul(value)]
+    if with_nul:
+        raise ValueError(
+            _("“%(name)s” contains a NUL character: remove it") % {"name": with_nul[0].replace("\x00", "")}
+        )
     for name in REQUIRED:
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise ValueError(_("“%(name)s” is required") % {"name": name})
@@ -277,6 +304,16 @@ def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     category = data.get("category") or ""
     if not isinstance(category, str):
         raise ValueError(_("“category” must be text"))
+    for name, value, limit in (
+        ("product", data["product"].strip(), MAX_PRODUCT),
+        ("category", category.strip(), MAX_CATEGORY),
+        *(("features", slugify(s), MAX_FEATURE) for s in _str_list(data, "features")),
+    ):
+        if len(value) > limit:
+            raise ValueError(_("“%(name)s” is at most %(n)s characters") % {"name": name, "n": limit})
+    for name in ("min_product_version", "max_product_version"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise ValueError(_("“%(name)s” must be text, like 5.3.0") % {"name": name})
     content = ArticleContent(
         standard_question=data["standard_question"],
         similar_questions=_str_list(data, "similar_questions"),

@@ -26,6 +26,7 @@ from apps.core.errors import PermissionRefused
 from apps.qa.models import AutoScore, Criterion, ReviewTask, Rule, Scorecard, ScorecardVersion, Section, Severity
 
 FORMAT = "kbportal.scorecard/1"
+MAX_TITLE = 200  # names and titles: the columns' length
 
 
 class InvalidScorecard(ValueError):
@@ -146,14 +147,28 @@ def scorecard_import(data: object, *, name: str | None = None) -> ScorecardVersi
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidScorecard({"format": [_("Not a scorecard file (format %(f)s).") % {"f": FORMAT}]})
+    with_nul = _nul_path(data, "")
+    if with_nul is not None:  # PostgreSQL cannot store it
+        raise InvalidScorecard({with_nul or "$": [_("Contains a NUL character: remove it.")]})
     title = name or data.get("name")
     if not isinstance(title, str) or not title.strip():
         err("name", _("This field is required."))
-    teams = list(Team.objects.filter(name__in=data.get("teams") or []))
-    channels = list(Channel.objects.filter(code__in=data.get("channels") or []))
+    elif len(title.strip()) > MAX_TITLE:
+        err("name", _("At most %(n)s characters.") % {"n": MAX_TITLE})
+    if not isinstance(data.get("description") or "", str):
+        err("description", _("Must be text."))
+    names: dict[str, list[str]] = {}
+    for key in ("teams", "channels"):
+        value = data.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            err(key, _("A list of names."))
+            value = []
+        names[key] = value
+    teams = list(Team.objects.filter(name__in=names["teams"]))
+    channels = list(Channel.objects.filter(code__in=names["channels"]))
     for path, wanted, found in (
-        ("teams", data.get("teams") or [], {t.name for t in teams}),
-        ("channels", data.get("channels") or [], {c.code for c in channels}),
+        ("teams", names["teams"], {t.name for t in teams}),
+        ("channels", names["channels"], {c.code for c in channels}),
     ):
         missing = sorted(set(wanted) - found)
         if missing:
@@ -169,6 +184,8 @@ def scorecard_import(data: object, *, name: str | None = None) -> ScorecardVersi
         if not isinstance(section, dict) or not isinstance(section.get("title"), str) or not section["title"].strip():
             err(f"{path}.title", _("This field is required."))
             continue
+        if len(section["title"].strip()) > MAX_TITLE:
+            err(f"{path}.title", _("At most %(n)s characters.") % {"n": MAX_TITLE})
         criteria = section.get("criteria")
         if not isinstance(criteria, list) or not criteria:
             err(f"{path}.criteria", _("A non-empty list of criteria."))
@@ -197,6 +214,24 @@ def scorecard_import(data: object, *, name: str | None = None) -> ScorecardVersi
     return draft
 
 
+def _nul_path(value: object, path: str) -> str | None:
+    """Where the first text (or key) holding a NUL character is, as a path like ``sections[0].title``."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return inner.replace("\x00", "")
+            if (found := _nul_path(item, inner)) is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _nul_path(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
 def _criterion(raw: object, path: str, rules: dict[str, Rule], err) -> dict | None:
     if not isinstance(raw, dict):
         err(path, _("A criterion must be an object."))
@@ -205,8 +240,12 @@ def _criterion(raw: object, path: str, rules: dict[str, Rule], err) -> dict | No
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         err(f"{path}.title", _("This field is required."))
+    elif len(title.strip()) > MAX_TITLE:
+        err(f"{path}.title", _("At most %(n)s characters.") % {"n": MAX_TITLE})
     line["title"] = (title or "").strip() if isinstance(title, str) else ""
     line["description"] = raw.get("description") or ""
+    if not isinstance(line["description"], str):
+        err(f"{path}.description", _("Must be text."))
     for key, choices, default in (
         ("mode", Criterion.Mode.values, "manual"),
         ("kind", Criterion.Kind.values, "standard"),
@@ -230,7 +269,10 @@ def _criterion(raw: object, path: str, rules: dict[str, Rule], err) -> dict | No
             err(f"{path}.{key}", _("true or false."))
         line[key] = bool(value)
     code = raw.get("rule")
-    if code is not None and code not in rules:
+    if code is not None and not isinstance(code, str):
+        err(f"{path}.rule", _("The code of a rule, as text."))
+        code = None
+    elif code is not None and code not in rules:
         err(f"{path}.rule", _("No rule with the code “%(v)s” here.") % {"v": code})
     if line["mode"] != "manual" and not code:
         err(f"{path}.rule", _("Automatic and assisted criteria need a rule."))

@@ -93,12 +93,29 @@
     for (const box of document.querySelectorAll(".criterion.invalid")) {
       box.classList.remove("invalid");
       box.removeAttribute("aria-invalid");
-      box.querySelector(".criterion-error")?.remove();
     }
+    document.querySelectorAll(".criterion-error").forEach((note) => note.remove());
+    document.querySelectorAll("textarea[aria-invalid]").forEach((box) => box.removeAttribute("aria-invalid"));
   }
 
-  // Errors about a criterion ("outcomes.<id>") are shown on that criterion, which is scrolled to and
-  // focused; only what belongs to no criterion goes to the line under the buttons. Never a raw field name.
+  // The problem, in words, right after ``anchor``.
+  function sayUnder(anchor, problems) {
+    const note = document.createElement("p");
+    note.className = "criterion-error";
+    note.textContent = [].concat(problems).join(" ");
+    anchor.after(note);
+  }
+
+  // The text box a field's error is about: a note ("criterion_notes.<id>", "message_notes.<id>") or the comment.
+  function boxOf(field) {
+    const note = /^(criterion|message)_notes\.(\d+)$/.exec(field);
+    if (note) return document.querySelector(`.${note[1]}-note[data-${note[1]}="${note[2]}"]`);
+    return field === "comment" ? document.getElementById("comment") : null;
+  }
+
+  // Errors about a criterion ("outcomes.<id>") are shown on that criterion, errors about a note or the comment
+  // under that box; the first is scrolled to and focused. What belongs to no field goes to the line under the
+  // buttons, in words: never a raw field name.
   function showErrors(body) {
     clearErrors();
     const general = [body.detail || ""];
@@ -106,14 +123,21 @@
     for (const [field, problems] of Object.entries(body.errors || {})) {
       const match = /^outcomes\.(\d+)$/.exec(field);
       const box = match && document.querySelector(`.criterion[data-criterion="${match[1]}"]`);
-      if (!box) continue;
-      box.classList.add("invalid");
-      box.setAttribute("aria-invalid", "true");
-      const note = document.createElement("p");
-      note.className = "criterion-error";
-      note.textContent = [].concat(problems).join(" ");
-      box.querySelector(".criterion-title").after(note);
-      first = first || box;
+      const text = boxOf(field);
+      if (box) {
+        box.classList.add("invalid");
+        box.setAttribute("aria-invalid", "true");
+        sayUnder(box.querySelector(".criterion-title"), problems);
+        first = first || box;
+      } else if (text) {
+        if (text.classList.contains("criterion-note")) showNote(text);
+        text.hidden = false;
+        text.setAttribute("aria-invalid", "true");
+        sayUnder(text, problems);
+        first = first || text;
+      } else {
+        general.push(...[].concat(problems));
+      }
     }
     errors.textContent = general.filter(Boolean).join(" · ");
     if (first) {
