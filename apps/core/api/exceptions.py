@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
@@ -13,8 +14,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from apps.core.api.serializers import flat_errors
 from apps.core.errors import DomainError
 
+# How long a client should wait before retrying while the database is unavailable (a restart takes seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is restarting or unreachable: nothing was stored; the client retries (bots and
+        # integrations do on 503), and a resend is idempotent. Never "rejected", which means "do not retry".
+        return Response(
+            {"detail": _("The service is briefly unavailable; try again shortly."), "code": "database_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
         if exc.field_errors:

@@ -17,6 +17,11 @@ def api_errors(scope: str, *, not_found: bool | str = False, body: bool = False)
         401: OpenApiResponse(ErrorSerializer, description="No API key, or an unknown, expired or revoked one."),
         403: OpenApiResponse(ErrorSerializer, description=f"The key lacks the `{scope}` scope."),
         429: OpenApiResponse(ErrorSerializer, description="Rate limit of the key exceeded; see `Retry-After`."),
+        503: OpenApiResponse(
+            ErrorSerializer,
+            description="The database is briefly unavailable (`code`: `database_unavailable`); nothing was stored. "
+            "Retry after `Retry-After` seconds.",
+        ),
     }
     if body:
         errors[413] = OpenApiResponse(ErrorSerializer, description="The body is larger than `API_MAX_BODY_BYTES`.")
