@@ -12,9 +12,10 @@ Run by ``scripts/fuzz.sh`` (which sets ``KBPORTAL_DATA_DIR`` and stops the embed
    per operation and a fixed seed; its exit status is this script's;
 5. ``artifacts/fuzz/report.md``: requests made, operations covered, checks run, failures.
 
-Environment: ``FUZZ_MAX_EXAMPLES`` (default 40), ``FUZZ_SEED`` (default 1), ``FUZZ_PHASES`` (default every
-phase), ``FUZZ_WORKERS`` (default 1: hypothesis describes strategies with ``ast.parse``, which Python 3.11
-cannot run in two threads at once). Extra arguments are passed on to ``schemathesis run``.
+Environment: ``FUZZ_MAX_EXAMPLES`` (default 50: about a minute of requests on two idle cores),
+``FUZZ_SEED`` (default 1), ``FUZZ_PHASES`` (default every phase), ``FUZZ_WORKERS`` (default 1: hypothesis
+describes strategies with ``ast.parse``, which Python 3.11 cannot run in two threads at once). Extra
+arguments are passed on to ``schemathesis run``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "artifacts" / "fuzz"
 DB_NAME = "kbportal_fuzz"
 PHASES = "examples,coverage,fuzzing,stateful"
+MAX_EXAMPLES = "50"
 # Passed to the checks by name, so a check schemathesis adds in a later version is run too ("all").
 CHECKS = "all"
 sys.path.insert(0, str(ROOT))
@@ -173,7 +175,7 @@ def _schemathesis(port: int, keys: dict[str, str], extra: list[str]) -> tuple[in
         "--phases",
         os.environ.get("FUZZ_PHASES", PHASES),
         "--max-examples",
-        os.environ.get("FUZZ_MAX_EXAMPLES", "40"),
+        os.environ.get("FUZZ_MAX_EXAMPLES", MAX_EXAMPLES),
         "--seed",
         os.environ.get("FUZZ_SEED", "1"),
         "--workers",
@@ -194,7 +196,9 @@ def _schemathesis(port: int, keys: dict[str, str], extra: list[str]) -> tuple[in
         *extra,
     ]
     started = time.monotonic()
-    status = subprocess.call(command, cwd=ROOT, env={**os.environ, **keys})
+    # Hypothesis keeps its caches beside the report, not in the checkout.
+    env = {**os.environ, **keys, "HYPOTHESIS_STORAGE_DIRECTORY": str(OUT / ".hypothesis")}
+    status = subprocess.call(command, cwd=ROOT, env=env)
     return status, time.monotonic() - started
 
 
@@ -239,6 +243,10 @@ def _summary(status: int, seconds: float) -> tuple[str, int]:
         f"schemathesis over `/api/schema/` against gunicorn on loopback: **{'passed' if ok else 'FAILED'}** "
         f"(exit status {status}) in {seconds:.0f} s.",
         "",
+        f"schemathesis {_schemathesis_version()}, `--checks {CHECKS}`, phases "
+        f"{os.environ.get('FUZZ_PHASES', PHASES)}, {os.environ.get('FUZZ_MAX_EXAMPLES', MAX_EXAMPLES)} examples per "
+        f"operation, seed {os.environ.get('FUZZ_SEED', '1')}; events in `events.ndjson`, JUnit in `junit.xml`.",
+        "",
         f"- Requests: {requests} ({', '.join(f'{phase} {n}' for phase, n in by_phase.items())})",
         f"- Operations covered: {len(covered)} of {selected} in the schema",
         f"- Responses by status: {', '.join(f'{code}: {n}' for code, n in sorted(by_status.items()))}",
@@ -257,6 +265,12 @@ def _summary(status: int, seconds: float) -> tuple[str, int]:
         "",
     ]
     return "\n".join(lines), refused
+
+
+def _schemathesis_version() -> str:
+    from importlib.metadata import version
+
+    return version("schemathesis")
 
 
 def main(argv: list[str]) -> int:
