@@ -59,18 +59,21 @@ def _soak_growth(samples: list[dict], requests: int, max_connections: int) -> tu
     Why these tolerances. Before the first sample the warm-up has run as many clients as gunicorn has
     threads, so every thread has served (its database connection is open, its allocator arena touched), the
     embedder is loaded and the caches each process keeps are filled; under a constant load what is left to
-    grow is a leak. Measured on this machine (2 cores, shared): with that warm-up, gunicorn's workers grew
-    +7 MiB between the thirds of a 120 s soak (one worker creeping by about half a MiB a minute, the other
-    flat); without it, +22 to +26 MiB over 600 s as threads joined in one by one, levelling off after about
-    seven minutes. The Celery worker +1 MiB; PostgreSQL's private memory ±25 MiB between samples as
-    backends come and go; Redis' used_memory +2 MiB in 120 s, +9 to +11 MiB in 600 s. Hence:
+    grow is a leak. Measured on this machine (2 cores, shared with other work, load average 14 to 20): with
+    that warm-up, gunicorn's two workers grew +7 MiB between the thirds of a 120 s soak and +21 MiB in a 600 s
+    one, most of it in the first minutes and levelling off (+6 MiB in the last five and a half); the Celery
+    worker +1 MiB; PostgreSQL's private memory +15 to +37 MiB between the thirds' means, single samples
+    swinging by up to 90 MiB as backends are recycled (CONN_MAX_AGE=60) and replaced; Redis' used_memory
+    +2 MiB in 120 s, +13 MiB in 600 s. Hence:
 
     - gunicorn: 20 MiB per worker process, Celery: 16 MiB per pool process: above that steady drift and
       small enough that a leak of a couple of KiB per request fails a 10-minute soak (the report prints
       the smallest per-request leak this run would have caught, from its own request count);
     - PostgreSQL: judged on private memory (RSS minus shared pages), not RSS: RSS counts the shared buffers
-      each backend touched, which grow by design while the tables grow (every batch adds rows); 64 MiB, as
-      backends' catalog and plan caches move with the relations they meet;
+      each backend touched, which grow by design while the tables grow (every batch adds rows); 64 MiB,
+      above what those swings do to a mean of several samples. A backend lives a minute (CONN_MAX_AGE), so
+      a leak in one cannot pile up; what can (the postmaster, autovacuum, ever more backends) shows here or
+      in the connection count;
     - Redis: 64 MiB of used_memory. It grows by design: cached retrievals and task results live for an hour
       (ANSWER_CACHE_SECONDS, CELERY_RESULT_EXPIRES), longer than the soak, so every new question adds one;
       64 MiB is several times that and still catches a queue that never drains;
