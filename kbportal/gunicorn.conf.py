@@ -16,6 +16,8 @@ Environment variables:
 - ``WEB_CONCURRENCY``: worker processes (default: the number of CPU cores available).
 - ``GUNICORN_THREADS``: threads per worker (default 16).
 - ``GUNICORN_GRACEFUL_TIMEOUT``: seconds a stopping worker has to finish its requests (default 10).
+- ``GUNICORN_KEEPALIVE``: seconds an idle kept-alive connection stays open (default 75, above a load
+  balancer's usual 60 s, so the balancer closes first and never sends on a connection gunicorn is closing).
 - ``GUNICORN_ACCESS_LOG``: ``1`` writes one line per request to stdout (default: off).
 - ``LOG_LEVEL``: gunicorn's own log level, as for Django's logging (default ``INFO``).
 - ``EMBEDDING_THREADS``: left as set; when unset, each worker's embedder gets an equal share of the
@@ -51,6 +53,10 @@ workers = _int("WEB_CONCURRENCY", _cores)
 threads = _int("GUNICORN_THREADS", 16)
 preload_app = False
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 10, minimum=0)
+# Idle kept-alive connections are closed after this long. Gunicorn's default (2 s) is shorter than bots'
+# connection pools and load balancers keep them: a request sent on a connection just as gunicorn closes it
+# is dropped unread (make load saw it). Longer than the usual proxy idle timeout (60 s): the proxy closes first.
+keepalive = _int("GUNICORN_KEEPALIVE", 75)
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "").strip().lower() in {"1", "true", "yes", "on"} else None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 errorlog = "-"
