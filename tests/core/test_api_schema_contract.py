@@ -139,7 +139,8 @@ def test_nullable_fields_and_every_error_are_documented(schema):
     for path, methods in schema["paths"].items():
         for method, operation in methods.items():
             codes = set(operation["responses"])
-            assert {"400", "401", "403", "429"} <= codes, f"{method} {path}"
+            assert {"400", "401", "403", "414", "429"} <= codes, f"{method} {path}"
+            assert list(operation["responses"]["414"]["content"]) == ["text/html"]  # gunicorn's own page
             if "{" in path or path.endswith(("/articles/", "/scripts/")):
                 assert "404" in codes, f"{method} {path}: an id or a page that does not exist"
             if method == "post":

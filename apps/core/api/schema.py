@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
 from apps.core.api.serializers import ErrorSerializer
 
 
-def api_errors(scope: str, *, not_found: bool | str = False, body: bool = False) -> dict[int, OpenApiResponse]:
+def api_errors(
+    scope: str, *, not_found: bool | str = False, body: bool = False
+) -> dict[int | tuple[int, str], OpenApiResponse]:
     """The error responses every key-authenticated endpoint can give (``body``: it reads a JSON body;
     ``not_found``: it can answer 404, described by the string if one is given)."""
-    errors = {
+    errors: dict[int | tuple[int, str], OpenApiResponse] = {
+        # Answered by gunicorn before the API sees the request (so in its own HTML): a URL no valid request
+        # reaches, as every parameter has a length limit.
+        (414, "text/html"): OpenApiResponse(
+            OpenApiTypes.STR, description="The request line is longer than the web server takes (4094 bytes)."
+        ),
         400: OpenApiResponse(ErrorSerializer, description="Invalid input; `errors` maps each field to its messages."),
         401: OpenApiResponse(ErrorSerializer, description="No API key, or an unknown, expired or revoked one."),
         403: OpenApiResponse(ErrorSerializer, description=f"The key lacks the `{scope}` scope."),
