@@ -361,6 +361,7 @@ def conversation_body(conversation: Conversation) -> dict:
     }
 
 
+@extend_schema_serializer(component_name="ConversationMetrics")
 class _MetricsOut(serializers.Serializer):
     message_count = serializers.IntegerField()
     customer_message_count = serializers.IntegerField()
@@ -382,6 +383,7 @@ class _MetricsOut(serializers.Serializer):
     sla_tier = serializers.CharField(allow_null=True)
 
 
+@extend_schema_serializer(component_name="StoredMessage")
 class _MessageOut(serializers.Serializer):
     id = serializers.CharField()
     role = serializers.ChoiceField(choices=["customer", "agent", "bot", "system"])
