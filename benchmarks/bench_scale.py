@@ -9,15 +9,16 @@
    scoring processes on the same cores.
 
 Everything is measured side by side in one run (this machine is shared and noisy: compare ratios within a
-run, not figures across runs). Writes ``benchmarks/results/scale.md`` and ``scale.json``. About 30-45
+run, not figures across runs). Writes ``benchmarks/results/scale.md`` and ``scale.json``. About 30-60
 minutes with the defaults; not part of ``make bench`` unless ``BENCH_SCALE=1``.
 
     DEBUG=1 KBPORTAL_DATA_DIR=/tmp/kbp-scale .venv/bin/python -m benchmarks.bench_scale [--parts messages,dashboards,qa]
 
 Sizes and durations from the environment: SCALE_MESSAGES (1000000,4000000,10000000), SCALE_CONVERSATIONS
-(1000000,3000000), SCALE_SECONDS (30, per condition), SCALE_ROUNDS (2), SCALE_ARTICLES (10000),
+(1000000,3000000), SCALE_SECONDS (30, per condition), SCALE_ROUNDS (3), SCALE_ARTICLES (10000),
 SCALE_QA_CONVERSATIONS (20000), SCALE_BOT_RATES (10,25 questions/s). The database is ``kbportal_scale``
-(``KBPORTAL_DB_NAME``); its tables are emptied at the end (SCALE_KEEP=1 keeps the data).
+(``KBPORTAL_DB_NAME``); its conversation tables are emptied at the end (SCALE_KEEP=1 keeps them), the answers
+corpus is kept and reused by the next run.
 """
 
 from __future__ import annotations
@@ -354,7 +355,7 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown parts: {', '.join(sorted(unknown))}")
     seconds = float(os.environ.get("SCALE_SECONDS", "30"))
-    rounds = int(os.environ.get("SCALE_ROUNDS", "2"))
+    rounds = int(os.environ.get("SCALE_ROUNDS", "3"))
 
     setup_django()
     from django.conf import settings

@@ -2,11 +2,12 @@
 
 - Conversations spread evenly over a span of days ending now, ids in time order (as they arrive), with the
   dimensions and metric spreads of ``bench_insights.py`` (5 channels, 4 teams, 3 products, 400 agents).
-- Their messages: 12 per conversation (the demo generator's mean is 12.0), 30-50 s apart, the demo's role
+- Their messages: 12 per conversation (the demo generator's mean is 12.0), 11-49 s apart, the demo's role
   mix (customer 5, bot 3, agent 3, system 1 of 12), text cut from the demo generator's own Chinese with its
   lengths (mean ~22 characters, nine in ten short, one in ten 40-110), inserted in conversation order into
   ``scale_message_plain``, a table defined as ``conversations_message`` is (same columns, the same three
-  indexes, the same two foreign keys, added after loading, as a restore would).
+  indexes and two foreign keys, added after loading; the keys NOT VALID: the generated rows are consistent by
+  construction, and every row inserted later is checked).
 - The same rows copied into ``scale_message_month``: that table range-partitioned by ``sent_at`` month
   (Asia/Shanghai months), with what partitioning forces on the keys: the primary key becomes
   ``(id, sent_at)``, the unique key ``(conversation_id, external_id, sent_at)``.
@@ -24,7 +25,6 @@ from django.utils import timezone
 
 PLAIN = "scale_message_plain"
 PARTITIONED = "scale_message_month"
-PER_CONVERSATION = 12
 ROLES = ["customer", "bot", "customer", "bot", "customer", "bot", "customer", "agent", "customer", "agent", "agent"]
 ROLES.append("system")  # 12 in all
 PRODUCTS = ("mall-app", "wallet-app", "travel-app")

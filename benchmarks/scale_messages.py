@@ -10,9 +10,9 @@ At each size the same rows are in both tables (``scale_data``), and the statemen
   diagnostic, with the planner's nested loops off (its final join is misestimated as the conversations
   table grows; the difference is what that costs, on either table);
 - scoring load: the messages of 500 recent conversations, as ``score_conversations`` loads them;
-- ingestion: a batch of 1,000 new conversations' messages by COPY, then 12,000 messages of which half are
-  already stored through the known-conversation path (``INSERT … ON CONFLICT DO NOTHING``), as
-  ``apps/conversations/services/ingest.py`` writes them (rolled back);
+- ingestion: the 6,000 messages of 500 new conversations by COPY, then the 12,000 of 1,000 conversations,
+  half of them just stored, through the known-conversation path (``INSERT … ON CONFLICT DO NOTHING``), as
+  ``apps/conversations/services/ingest.py`` writes them (rolled back, foreign keys checked row by row);
 - retention: the oldest full month removed: ``DELETE`` then ``VACUUM`` on the plain table, ``DETACH`` then
   ``DROP`` of its partition on the partitioned one; seconds and WAL bytes (what a replica must replay).
 
@@ -241,8 +241,8 @@ def _samples() -> dict:
 
 
 def _incoming() -> list[list[tuple]]:
-    """1,000 conversations that arrived in the last hour (rows committed, no messages yet), and the 12
-    messages of each as ingestion would COPY them."""
+    """1,000 conversations of the last day (rows committed, no messages yet), and the 12 messages of each
+    as ingestion would COPY them."""
     build_conversations(1000, days=1, end=timezone.now(), prefix="in")
     rows = sql(
         "SELECT id, served_by_id, started_at FROM conversations_conversation WHERE external_id LIKE 'in-%%' ORDER BY id"

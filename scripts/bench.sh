@@ -13,7 +13,7 @@ cd benchmarks
 ../.venv/bin/python bench_hostile.py
 ../.venv/bin/python bench_insights.py "${INSIGHTS_N:-1000000}"
 # The scale path (README "Beyond one machine"): 10M messages, 3M conversations, bots next to QA scoring;
-# ~45 minutes on 2 cores, its own database. Only when asked: BENCH_SCALE=1 make bench.
+# 30-60 minutes on 2 cores, its own database (kbportal_scale). Only when asked: BENCH_SCALE=1 make bench.
 if [[ "${BENCH_SCALE:-0}" == "1" ]]; then
   KBPORTAL_DB_NAME=kbportal_scale ../.venv/bin/python bench_scale.py
 fi
