@@ -1,4 +1,6 @@
-"""The domain errors services raise. One exception handler maps them to HTTP; the admin shows them."""
+"""The domain errors services raise. ``apps.core.error_display`` is the one mapping that shows them: on a
+form (``add_to_form``), as an admin message (``message_admin``) and as the API's JSON body (``as_json``, used by
+the exception handler in ``apps.core.api.exceptions``). An app's own error family subclasses these."""
 
 from __future__ import annotations
 

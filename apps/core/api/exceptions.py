@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.api.serializers import flat_errors
+from apps.core.error_display import as_json
 from apps.core.errors import DomainError
 
 # How long a client should wait before retrying while the database is unavailable (a restart takes seconds).
@@ -28,11 +29,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
     if isinstance(exc, DomainError):
-        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
-        if exc.field_errors:
-            body["errors"] = exc.field_errors
-        body.update(exc.extra)
-        return Response(body, status=exc.status_code)
+        return Response(as_json(exc), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return Response(
