@@ -4,7 +4,6 @@ saved a policy or topic, or a refit committed)."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from apps.answers.models import AnswerPolicy, ConfidenceFit, HumanOnlyTopic
@@ -17,7 +16,7 @@ from apps.answers.services.calibration import (
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY
 from apps.answers.text import normalize
 from apps.answers.verifier import ConfidenceModel, builtin_fit
-from apps.core.generations import generation
+from apps.core.generations import GenerationCachedValue
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,6 @@ class DecisionSettings:
         return self._thresholds[key]
 
 
-_settings_state: dict[str, object] = {"generation": None}
-_settings_lock = threading.Lock()
-
-
 def _latest_fits() -> dict[int | None, _FitInUse]:
     """The latest refit's fits: its whole-KB fit and the product fits written with it (a product that no
     longer has enough data of its own falls back to the whole-KB fit, not to an old fit of its own)."""
@@ -92,25 +87,27 @@ def _latest_fits() -> dict[int | None, _FitInUse]:
     return fits
 
 
+def _load_decision_settings() -> DecisionSettings:
+    return DecisionSettings(
+        policies={(p.product_id, p.channel): p for p in AnswerPolicy.objects.all()},
+        topics=[
+            _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
+            for topic in HumanOnlyTopic.objects.filter(is_active=True)
+        ],
+        fits=_latest_fits(),
+    )
+
+
+_compiled_settings: GenerationCachedValue[DecisionSettings] = GenerationCachedValue(
+    _load_decision_settings, keys=(VOCABULARY_GENERATION_KEY, CALIBRATION_GENERATION_KEY)
+)
+
+
 def decision_settings(vocabulary_generation: int, calibration_generation: int) -> DecisionSettings:
-    key = (vocabulary_generation, calibration_generation)
-    if _settings_state["generation"] != key:
-        with _settings_lock:
-            if _settings_state["generation"] != key:
-                _settings_state["settings"] = DecisionSettings(
-                    policies={(p.product_id, p.channel): p for p in AnswerPolicy.objects.all()},
-                    topics=[
-                        _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
-                        for topic in HumanOnlyTopic.objects.filter(is_active=True)
-                    ],
-                    fits=_latest_fits(),
-                )
-                _settings_state["generation"] = key
-    return _settings_state["settings"]  # type: ignore[return-value]
+    """This process's decision settings as of these generations (rebuilt when either moved on)."""
+    return _compiled_settings.at((vocabulary_generation, calibration_generation))
 
 
 def thresholds_in_force(*, product_pk: int | None, channel: str) -> Thresholds:
     """The thresholds a question for this product and channel meets now (for the admin)."""
-    return decision_settings(generation(VOCABULARY_GENERATION_KEY), generation(CALIBRATION_GENERATION_KEY)).thresholds(
-        product_pk, channel
-    )
+    return _compiled_settings.current().thresholds(product_pk, channel)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.answers.models import Synonym, Term, TokenStat
 from apps.answers.phonetic import dictionary_frequencies
 from apps.answers.text import Vocabulary, normalize
 from apps.catalog.models import Feature, Product
-from apps.core.generations import bump_generation, generation
+from apps.core.errors import ValidationFailed
+from apps.core.generations import GenerationCachedValue, bump_generation, generation
 
 VOCABULARY_GENERATION_KEY = "answers:vocabulary-generation"
 DOMAIN_WORDS_DIGEST_KEY = "answers:domain-words-digest"
-_state: dict[str, object] = {"generation": None, "vocabulary": None}
-_lock = threading.Lock()
 
 
 def vocabulary_generation() -> int:
@@ -58,27 +57,27 @@ def index_words_refreshed() -> None:
         vocabulary_changed()
 
 
+_compiled_vocabulary: GenerationCachedValue[Vocabulary] = GenerationCachedValue(
+    build_vocabulary, keys=(VOCABULARY_GENERATION_KEY,)
+)
+
+
 def current_vocabulary(generation: int | None = None) -> Vocabulary:
-    """This process's compiled vocabulary, rebuilt when the shared generation moved on."""
-    generation = vocabulary_generation() if generation is None else generation
-    if _state["generation"] != generation or _state["vocabulary"] is None:
-        with _lock:
-            if _state["generation"] != generation or _state["vocabulary"] is None:
-                _state["vocabulary"] = build_vocabulary()
-                _state["generation"] = generation
-    return _state["vocabulary"]  # type: ignore[return-value]
+    """This process's compiled vocabulary, rebuilt when the shared generation moved on (``generation``: the
+    vocabulary generation if the caller already read it)."""
+    return _compiled_vocabulary.current() if generation is None else _compiled_vocabulary.at(generation)
 
 
 def synonym_save(*, canonical: str, variants: list[str]) -> Synonym:
-    """Create or update a synonym group; indexed questions pick it up after commit."""
-    from django.db import transaction
-
-    from apps.core.errors import ValidationFailed
-
+    """Create or update a synonym group; indexed questions pick it up after commit. Saving a group as it
+    already is changes nothing (no process rebuilds its vocabulary, nothing is re-embedded)."""
     canonical = canonical.strip()
     variants = sorted({v.strip() for v in variants if v.strip() and v.strip() != canonical})
     if not canonical or not variants:
         raise ValidationFailed(_("A synonym needs a canonical term and at least one variant."))
+    existing = Synonym.objects.filter(canonical=canonical).first()
+    if existing is not None and existing.variants == variants:
+        return existing
     synonym, _created = Synonym.objects.update_or_create(canonical=canonical, defaults={"variants": variants})
     transaction.on_commit(_vocabulary_committed)
     return synonym
