@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 KNOWLEDGE_EDITOR = "knowledge editor"
 KNOWLEDGE_APPROVER = "knowledge approver"
 QA_REVIEWER = "QA reviewer"
@@ -27,6 +29,39 @@ def role_names(user) -> frozenset[str]:
     if cached is None:
         cached = user._kb_role_names = frozenset(user.groups.values_list("name", flat=True))
     return cached
+
+
+# --- who holds a role: the one place pages, menus and scopes ask (role_names is read once per user object) ---
+
+
+def is_administrator(user) -> bool:
+    """A superuser, or someone with the administrator role: sees and may do everything."""
+    return getattr(user, "is_superuser", False) or ADMINISTRATOR in role_names(user)
+
+
+def is_qa_lead(user) -> bool:
+    """A QA lead (of the teams they lead), or an administrator."""
+    return is_administrator(user) or QA_LEAD in role_names(user)
+
+
+def is_qa_reviewer(user) -> bool:
+    """Someone who scores conversations: a QA reviewer, a QA lead or an administrator."""
+    return is_qa_lead(user) or QA_REVIEWER in role_names(user)
+
+
+def is_agent(user) -> bool:
+    """An agent: reads the reviews of the conversations they served, and disputes them."""
+    return AGENT in role_names(user)
+
+
+def may_read_knowledge_health(user) -> bool:
+    """Knowledge editors and approvers, QA leads and administrators: what is stale, unused or unhelpful."""
+    return is_qa_lead(user) or bool({KNOWLEDGE_EDITOR, KNOWLEDGE_APPROVER} & role_names(user))
+
+
+def holding_any_role(*names: str) -> Q:
+    """A filter on users: those who hold any of the roles ``names`` (by their groups)."""
+    return Q(groups__name__in=names)
 
 
 _KNOWLEDGE_READ = [
