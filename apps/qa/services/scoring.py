@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.answers.models import HumanOnlyTopic
 from apps.conversations.models import Conversation, Message
+from apps.core.generations import GenerationCachedValue
 from apps.qa.models import Criterion, Lexicon, LexiconTerm, Rule, ScorecardVersion, Severity
 from apps.qa.rules.conditions import parse_condition
 from apps.qa.rules.engine import CompiledRule, ConversationView, Evidence, MessageView, RuleSet
@@ -36,7 +37,9 @@ _METRICS = [
 
 # --- the rules, compiled once per process and again only when something changed ------------------
 
-_compiled: tuple[str, RuleSet] | None = None
+_compiled: GenerationCachedValue[RuleSet] = GenerationCachedValue(
+    lambda: compile_rules(Rule.objects.filter(is_active=True).order_by("id"))
+)
 
 
 def rules_signature() -> str:
@@ -55,11 +58,9 @@ def rules_signature() -> str:
 
 
 def active_ruleset() -> tuple[str, RuleSet]:
-    global _compiled
+    """The active rules, compiled, with their signature (the generation they were compiled at)."""
     signature = rules_signature()
-    if _compiled is None or _compiled[0] != signature:
-        _compiled = (signature, compile_rules(Rule.objects.filter(is_active=True).order_by("id")))
-    return _compiled
+    return signature, _compiled.at(signature)
 
 
 def compile_rules(rules) -> RuleSet:
