@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminFileFieldWidget
 
 from apps.core.admin_base import ModelAdmin, TabularInline
+from apps.core.error_display import add_to_form, as_validation_error, message_admin
 from apps.core.errors import DomainError
 from apps.core.forms import ThemedForm
 from apps.core.queueing import enqueue_on_commit
@@ -143,7 +144,7 @@ class RuleForm(forms.ModelForm):
         try:
             parse_condition(condition)
         except InvalidCondition as exc:
-            raise forms.ValidationError([f"{path}: {' '.join(problems)}" for path, problems in exc.errors.items()])
+            raise as_validation_error(exc) from None
         return condition
 
 
@@ -250,9 +251,8 @@ class ScorecardAdmin(ModelAdmin):
             else:
                 try:
                     draft = scorecard_import(data, name=form.cleaned_data["name"] or None)
-                except InvalidScorecard as exc:
-                    for path, problems in exc.errors.items():
-                        form.add_error(None, f"{path}: {' '.join(problems)}")
+                except InvalidScorecard as exc:  # its paths are inside the file, not this form's fields
+                    add_to_form(form, exc, on_fields=False)
             if draft is not None:
                 messages.success(request, _("Imported as a draft: %(v)s. Review it, then publish it.") % {"v": draft})
                 return redirect(reverse("admin:qa_scorecardversion_change", args=[draft.pk]))
@@ -270,7 +270,7 @@ class ScorecardAdmin(ModelAdmin):
             try:
                 draft = scorecard_version_new_draft(scorecard, by=request.user)
             except DomainError as exc:
-                messages.error(request, f"{scorecard}: {exc.message}")
+                message_admin(request, exc, about=scorecard)
             else:
                 messages.success(request, _("Draft: %(v)s") % {"v": draft})
 
@@ -315,10 +315,8 @@ class ScorecardVersionAdmin(ModelAdmin):
         for version in queryset:
             try:
                 scorecard_version_publish(version, by=request.user)
-            except InvalidScorecard as exc:
-                messages.error(request, f"{version}: {exc}")
             except DomainError as exc:
-                messages.error(request, f"{version}: {exc.message}")
+                message_admin(request, exc, about=version)
             else:
                 messages.success(request, _("Published: %(v)s") % {"v": version})
 

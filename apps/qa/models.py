@@ -168,7 +168,7 @@ class Section(models.Model):
 
 
 class Criterion(models.Model):
-    """One line of a scorecard. How it scores is in ``apps.qa.scoring``."""
+    """One line of a scorecard. How it scores is in ``apps.qa.scorecard_maths``."""
 
     class Mode(models.TextChoices):
         AUTOMATIC = "automatic", _("automatic (a rule decides)")

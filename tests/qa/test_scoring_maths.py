@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.qa.scoring import FAIL, NA, PASS, InvalidOutcome, Line, outcome_from_rule, score
+from apps.qa.scorecard_maths import FAIL, NA, PASS, InvalidOutcome, Line, outcome_from_rule, score
 
 pytestmark = pytest.mark.django_db
 

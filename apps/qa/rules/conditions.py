@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from apps.core.errors import ValidationFailed
 from apps.core.user_regex import UserRegexError, compile_user_regex
 
 ROLES = ("customer", "agent", "bot", "system")
@@ -164,9 +165,12 @@ class Problems:
         self.errors.setdefault(path, []).append(message)
 
 
-class InvalidCondition(ValueError):
+class InvalidCondition(ValidationFailed):
+    """A rule's condition cannot be evaluated: every problem by its path (``$.all[1].role``) in ``errors``
+    (the ``field_errors``), all of them in the message."""
+
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{p}: {' '.join(m)}" for p, m in errors.items()))
+        super().__init__("; ".join(f"{p}: {' '.join(m)}" for p, m in errors.items()), field_errors=errors)
         self.errors = errors
 
 

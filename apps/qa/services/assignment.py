@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.errors import Conflict
 from apps.qa.models import ReviewTask, ReviewTaskEvent, SamplingPlan
 
 OPEN_STATES = (ReviewTask.State.PENDING, ReviewTask.State.IN_PROGRESS)
@@ -41,8 +42,9 @@ ACTION_LABELS = {
 }
 
 
-class TaskError(ValueError):
-    pass
+class TaskError(Conflict):
+    """A move the task does not allow: its state forbids it, a skip gives no reason, or the person would
+    review a conversation they served."""
 
 
 def assign_tasks(plan: SamplingPlan, task_ids: list[int]) -> int:

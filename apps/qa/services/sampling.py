@@ -23,14 +23,15 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.errors import Conflict
 from apps.qa.models import SamplingPlan, SamplingRun, ScorecardVersion
 from apps.qa.services.assignment import assign_tasks
 
 _STRATA = {"channel": "c.channel_id", "team": "c.team_id", "product": "c.product_id"}
 
 
-class SamplingError(ValueError):
-    pass
+class SamplingError(Conflict):
+    """The plan cannot be sampled as it stands (its scorecard has no published version)."""
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.conversations.models import Channel, Team
-from apps.core.errors import PermissionRefused
+from apps.core.errors import PermissionRefused, ValidationFailed
 from apps.qa.models import AutoScore, Criterion, ReviewTask, Rule, Scorecard, ScorecardVersion, Section, Severity
 
 FORMAT = "kbportal.scorecard/1"
 MAX_TITLE = 200  # names and titles: the columns' length
 
 
-class InvalidScorecard(ValueError):
+class InvalidScorecard(ValidationFailed):
+    """A scorecard (a file to import, or a version to publish) is not well formed: every problem by its path
+    (``sections[0].criteria[1].points``) in ``errors`` (the ``field_errors``), all of them in the message."""
+
     def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__("; ".join(f"{p}: {' '.join(m)}" for p, m in errors.items()))
+        super().__init__("; ".join(f"{p}: {' '.join(m)}" for p, m in errors.items()), field_errors=errors)
         self.errors = errors
 
 

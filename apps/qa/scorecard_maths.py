@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from apps.core.errors import ValidationFailed
+
 PASS, FAIL, NA = "pass", "fail", "na"
 OUTCOMES = (PASS, FAIL, NA)
 HUNDRED = Decimal(100)
@@ -48,8 +50,8 @@ class Score:
     bonus: Decimal
 
 
-class InvalidOutcome(ValueError):
-    pass
+class InvalidOutcome(ValidationFailed):
+    """An outcome that is not pass, fail or N/A."""
 
 
 def outcome_from_rule(kind: str, fired: bool) -> str:
