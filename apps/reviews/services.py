@@ -19,7 +19,7 @@ from apps.conversations.models import Conversation
 from apps.core.masking import mask_text
 from apps.core.params import is_plain_int
 from apps.qa.models import AutoScore, Criterion, Finding, ReviewTask, ScorecardVersion
-from apps.qa.scoring import NA, OUTCOMES, PASS, Line, score
+from apps.qa.scorecard_maths import NA, OUTCOMES, PASS, Line, score
 from apps.qa.services.assignment import task_transition
 from apps.reviews import selectors
 from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review, ReviewRevision

@@ -20,7 +20,7 @@ from apps.core.generations import GenerationCachedValue
 from apps.qa.models import Criterion, Lexicon, LexiconTerm, Rule, ScorecardVersion, Severity
 from apps.qa.rules.conditions import parse_condition
 from apps.qa.rules.engine import CompiledRule, ConversationView, Evidence, MessageView, RuleSet
-from apps.qa.scoring import NA, Line, outcome_from_rule, score
+from apps.qa.scorecard_maths import NA, Line, outcome_from_rule, score
 
 _SEVERITY_ORDER = [Severity.INFO, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL]
 _METRICS = [
