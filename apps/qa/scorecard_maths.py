@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext as _
+
 from apps.core.errors import ValidationFailed
 
 PASS, FAIL, NA = "pass", "fail", "na"
@@ -68,7 +70,10 @@ def score(lines: Iterable[Line], outcomes: dict[int, str]) -> Score:
     for line in lines:
         outcome = outcomes.get(line.id, NA)
         if outcome not in OUTCOMES:
-            raise InvalidOutcome(f"criterion {line.id}: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+            raise InvalidOutcome(
+                _("Criterion %(id)s: %(outcome)s is not one of %(outcomes)s.")
+                % {"id": line.id, "outcome": repr(outcome), "outcomes": ", ".join(OUTCOMES)}
+            )
         if outcome == NA:
             continue
         if line.fatal and outcome == FAIL:
