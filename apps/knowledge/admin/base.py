@@ -6,6 +6,8 @@ back as admin messages, never as a 500.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin, messages
@@ -23,6 +25,7 @@ from unfold.forms import AdminForm
 
 from apps.core.admin_base import ModelAdmin
 from apps.core.chinese import script_variants
+from apps.core.error_display import add_to_form, message_admin
 from apps.core.errors import DomainError
 from apps.core.params import is_plain_int
 from apps.knowledge.admin.forms import ReviewForm
@@ -154,7 +157,7 @@ class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
             try:
                 operation(item)
             except DomainError as exc:
-                self.message_user(request, f"{item}: {exc.message}", messages.ERROR)
+                message_admin(request, exc, about=item)
             else:
                 done += 1
                 self.log_change(request, item, done_message)
@@ -239,10 +242,7 @@ class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
                 open_flags=item.stale_flags.filter(cleared_at__isnull=True).select_related("release"),
                 edit_url=self._url("edit", item.pk),
                 diff_url=self._url("diff", item.pk),
-                workflow_urls={
-                    a: self._url("workflow", item.pk, a)
-                    for a in ("submit", "publish", "reject", "rollback", "archive", "verify")
-                },
+                workflow_urls={action: self._url("workflow", item.pk, action) for action in WORKFLOW_ACTIONS},
                 can_publish=request.user.has_perm("knowledge.publish_content"),
                 can_verify=request.user.has_perm("knowledge.verify_content"),
                 can_archive=request.user.has_perm("knowledge.archive_content"),
@@ -299,12 +299,7 @@ class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
                     conflict = exc
                     messages.error(request, exc.message)
                 except DomainError as exc:
-                    for field_name, errors in exc.field_errors.items():
-                        target = field_name if field_name in form.fields else None
-                        for error in errors:
-                            form.add_error(target, error)
-                    if not exc.field_errors:
-                        form.add_error(None, exc.message)
+                    add_to_form(form, exc)
                 else:
                     messages.success(
                         request,
@@ -375,41 +370,96 @@ class VersionedItemAdmin(ChineseSearchMixin, ModelAdmin):
     # --- workflow buttons ----------------------------------------------------------------------
 
     def workflow_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """A workflow button of the change page: looks the action up in ``WORKFLOW_ACTIONS`` and runs it."""
         item = get_object_or_404(self.model, pk=pk)
         change_url = reverse(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_change", args=[pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
         form = ReviewForm(request.POST)
-        comment = form.cleaned_data.get("comment", "") if form.is_valid() else ""
         number = request.POST.get("version")
-        version = item.versions.filter(number=number).first() if is_plain_int(number) else None
+        press = ButtonPress(
+            item=item,
+            version=item.versions.filter(number=number).first() if is_plain_int(number) else None,
+            by=request.user,
+            comment=form.cleaned_data.get("comment", "") if form.is_valid() else "",
+        )
+        button = WORKFLOW_ACTIONS.get(action)
+        if button is None or (button.on_version and press.version is None):
+            messages.error(request, _("Unknown action or version."))
+            return HttpResponseRedirect(change_url)
         try:
-            if action == "verify":
-                workflow.item_verify(item=item, by=request.user)
-                done = _("Verified: stale flags cleared and the verification interval restarted.")
-            elif action == "archive":
-                archived = workflow.item_archive(item=item, by=request.user)
-                done = _("Version %(n)s archived; nothing of this item is published now.") % {"n": archived.number}
-            elif action == "rollback" and version is not None:
-                new = workflow.item_rollback(item=item, to_number=version.number, by=request.user)
-                done = _("Version %(old)s republished as version %(new)s.") % {"old": version.number, "new": new.number}
-            elif action in {"submit", "publish", "reject"} and version is not None:
-                if action == "submit":
-                    workflow.version_submit(version=version, by=request.user)
-                elif action == "publish":
-                    workflow.version_publish(version=version, by=request.user, comment=comment)
-                else:
-                    workflow.version_reject(version=version, by=request.user, comment=comment)
-                done = _("Version %(n)s: done.") % {"n": version.number}
-            else:
-                messages.error(request, _("Unknown action or version."))
-                return HttpResponseRedirect(change_url)
+            done = button.run(press)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            message_admin(request, exc)
         else:
             messages.success(request, done)
             self.log_change(request, item, done)  # the item's "History" is its audit trail
         return HttpResponseRedirect(change_url)
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A workflow button pressed on an item's change page: by whom, on which version's row (the history
+    table's buttons), with the reviewer's comment."""
+
+    item: Any  # an Article or a Script
+    version: Any | None  # one of its versions
+    by: Any  # the user
+    comment: str
+
+
+@dataclass(frozen=True)
+class WorkflowAction:
+    """What a workflow button does: ``run`` calls the service (which checks the permission and the rules) and
+    returns what the editor is told when it worked. ``on_version``: the button belongs to a version's row."""
+
+    run: Callable[[ButtonPress], str]
+    on_version: bool = False
+
+
+def _submit(press: ButtonPress) -> str:
+    workflow.version_submit(version=press.version, by=press.by)
+    return _version_done(press)
+
+
+def _publish(press: ButtonPress) -> str:
+    workflow.version_publish(version=press.version, by=press.by, comment=press.comment)
+    return _version_done(press)
+
+
+def _reject(press: ButtonPress) -> str:
+    workflow.version_reject(version=press.version, by=press.by, comment=press.comment)
+    return _version_done(press)
+
+
+def _version_done(press: ButtonPress) -> str:
+    return _("Version %(n)s: done.") % {"n": press.version.number}
+
+
+def _rollback(press: ButtonPress) -> str:
+    new = workflow.item_rollback(item=press.item, to_number=press.version.number, by=press.by)
+    return _("Version %(old)s republished as version %(new)s.") % {"old": press.version.number, "new": new.number}
+
+
+def _archive(press: ButtonPress) -> str:
+    archived = workflow.item_archive(item=press.item, by=press.by)
+    return _("Version %(n)s archived; nothing of this item is published now.") % {"n": archived.number}
+
+
+def _verify(press: ButtonPress) -> str:
+    workflow.item_verify(item=press.item, by=press.by)
+    return _("Verified: stale flags cleared and the verification interval restarted.")
+
+
+# The change page's workflow buttons by the action name in their URL.
+WORKFLOW_ACTIONS: dict[str, WorkflowAction] = {
+    "submit": WorkflowAction(_submit, on_version=True),
+    "publish": WorkflowAction(_publish, on_version=True),
+    "reject": WorkflowAction(_reject, on_version=True),
+    "rollback": WorkflowAction(_rollback, on_version=True),
+    "archive": WorkflowAction(_archive),
+    "verify": WorkflowAction(_verify),
+}
 
 
 # The theme's badge colours for a version's status: live is green, waiting for someone is orange.

@@ -13,9 +13,9 @@ from unfold.widgets import (
 
 from apps.catalog.models import Feature
 from apps.core.forms import ThemedForm, theme_widget
+from apps.knowledge.formats import file_too_large_message
 from apps.knowledge.models import Channel, Language
 from apps.knowledge.services.content import Applicability, ArticleContent, ScriptContent
-from apps.knowledge.services.imports import file_too_large_message
 
 _WIDE = {"class": "vLargeTextField", "rows": 4}
 

@@ -1,64 +1,44 @@
 """Bulk import of FAQ articles (JSONL from tools, CSV/XLSX from editors' spreadsheets).
 
+The files are read by ``apps.knowledge.formats``; this module checks what the rows say and writes them.
 Every row is validated before anything is written; a file with a bad row writes nothing unless
 ``skip_invalid`` is set. Re-importing the same file changes nothing (each version stores a hash of
-its content); a changed row adds a version. Writes are set-based: one bulk insert per table.
+its content); a changed row adds a version. Writes are set-based: one bulk insert per table. The
+versions' columns and what publishing changes besides them are the editor workflow's
+(``apps.knowledge.services.workflow``), so an imported version is the same as a typed one.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Feature, Product
-from apps.core.csv_export import from_spreadsheet_text
 from apps.core.errors import PermissionRefused, ValidationFailed
-from apps.core.markdown import render_markdown
+from apps.knowledge.formats import REQUIRED, Line
+
+# Re-exported for the callers that still import file reading from here; new code imports apps.knowledge.formats.
+from apps.knowledge.formats import SPREADSHEET_COLUMNS as SPREADSHEET_COLUMNS
+from apps.knowledge.formats import read_jsonl as read_jsonl
+from apps.knowledge.formats import read_rows as read_rows
 from apps.knowledge.models import (
     Article,
     ArticleVersion,
     Category,
-    Channel,
-    StaleFlag,
     VersionStatus,
     external_id_validator,
 )
 from apps.knowledge.services.content import ArticleContent
-from apps.knowledge.services.publication import published_knowledge_changed
-
-# Spreadsheet columns, in export order. Lists are one item per line inside a cell (Alt+Enter in
-# Excel); features and tags may also be separated by commas.
-SPREADSHEET_COLUMNS = [
-    "external_id",
-    "product",
-    "category",
-    "features",
-    "standard_question",
-    "similar_questions",
-    "answer",
-    *[f"answer_{channel}" for channel in Channel.values],
-    "tags",
-    "min_product_version",
-    "max_product_version",
-    "valid_from",
-    "valid_until",
-    "language",
-]
-REQUIRED = ["external_id", "product", "standard_question", "answer"]
+from apps.knowledge.services.workflow import after_publishing, channel_answers_of, new_version, similar_questions_of
 
 
 @dataclass(frozen=True)
@@ -116,146 +96,14 @@ class _Row:
     content: ArticleContent
 
 
-# --- Reading files into plain rows -----------------------------------------------------------------
-
-
-def read_jsonl(stream: IO[str] | Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, object) per non-empty line, or (line number, error message)."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, _("not valid JSON (%(error)s)") % {"error": exc.msg}
-            continue
-        except (RecursionError, ValueError):  # nested thousands deep, or an integer of thousands of digits
-            yield number, _("not valid JSON (nested too deeply or a number too long)")
-            continue
-        if not isinstance(data, dict):
-            yield number, _("each line must be a JSON object")
-            continue
-        yield number, data
-
-
-def _split_list(value: Any, *, commas: bool) -> list[str]:
-    if value is None:
-        return []
-    text = str(value).replace("\r\n", "\n")
-    separators = ["\n", "|"] + ([",", "，", "、"] if commas else [])
-    parts = [text]
-    for separator in separators:
-        parts = [piece for part in parts for piece in part.split(separator)]
-    return [part.strip() for part in parts if part.strip()]
-
-
-def _spreadsheet_row(values: dict[str, Any]) -> dict[str, Any]:
-    """A spreadsheet row (all strings) in the JSONL shape."""
-
-    def text(name: str) -> str:
-        value = values.get(name)
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return "" if value is None else str(value).strip()
-
-    row: dict[str, Any] = {
-        "external_id": text("external_id"),
-        "product": text("product"),
-        "category": text("category"),
-        "features": _split_list(values.get("features"), commas=True),
-        "standard_question": text("standard_question"),
-        "similar_questions": _split_list(values.get("similar_questions"), commas=False),
-        "answer": text("answer"),
-        "channel_answers": {c: text(f"answer_{c}") for c in Channel.values if text(f"answer_{c}")},
-        "tags": _split_list(values.get("tags"), commas=True),
-    }
-    for name in ("min_product_version", "max_product_version", "valid_from", "valid_until", "language"):
-        if text(name):
-            row[name] = text(name)
-    return row
-
-
-def read_csv(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(stream)
-    _check_header(reader.fieldnames or [])
-    for record in reader:
-        # reader.line_num is the last physical line read: right even with multi-line cells.
-        yield reader.line_num, _spreadsheet_row({k: from_spreadsheet_text(v) for k, v in record.items()})
-
-
-def read_xlsx(stream: IO[bytes]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except Exception as exc:
-        raise ValidationFailed(_("This is not a readable .xlsx file (%(error)s).") % {"error": exc}) from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    header = [str(cell).strip() if cell is not None else "" for cell in next(rows, [])]
-    _check_header(header)
-    for number, cells in enumerate(rows, start=2):
-        if all(cell is None or str(cell).strip() == "" for cell in cells):
-            continue
-        yield number, _spreadsheet_row(dict(zip(header, cells, strict=False)))
-    workbook.close()
-
-
-def _check_header(header: list[str]) -> None:
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise ValidationFailed(
-            _("Line 1: the header lacks column(s) %(missing)s. Expected columns: %(expected)s.")
-            % {"missing": ", ".join(missing), "expected": ", ".join(SPREADSHEET_COLUMNS)}
-        )
-
-
-def read_rows(name: str, raw: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Pick the reader by file extension; a file over ``KNOWLEDGE_IMPORT_MAX_BYTES`` or with more than
-    ``KNOWLEDGE_IMPORT_MAX_ROWS`` rows is refused before anything is imported."""
-    if len(raw) > settings.KNOWLEDGE_IMPORT_MAX_BYTES:
-        raise ValidationFailed(file_too_large_message())
-    return _at_most(_read_rows(name, raw), settings.KNOWLEDGE_IMPORT_MAX_ROWS)
-
-
-def file_too_large_message() -> str:
-    return _("The file is larger than %(size)s: split it into several files.") % {
-        "size": filesizeformat(settings.KNOWLEDGE_IMPORT_MAX_BYTES)
-    }
-
-
-def _at_most(rows: Iterator, limit: int) -> Iterator:
-    for count, row in enumerate(rows, start=1):
-        if count > limit:
-            raise ValidationFailed(
-                _("Line %(line)s: the file has more than %(n)s rows; split it into several files.")
-                % {"line": row[0], "n": limit}
-            )
-        yield row
-
-
-def _read_rows(name: str, raw: bytes) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    lowered = name.lower()
-    if lowered.endswith(".xlsx"):
-        return read_xlsx(io.BytesIO(raw))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(_("The file is not UTF-8 text (byte %(pos)s).") % {"pos": exc.start}) from exc
-    if lowered.endswith(".csv"):
-        return read_csv(io.StringIO(text, newline=""))
-    if lowered.endswith((".jsonl", ".json", ".ndjson")):
-        return read_jsonl(io.StringIO(text))
-    raise ValidationFailed(_("Unsupported file type: use .jsonl, .csv or .xlsx."))
-
-
 # --- Validation ------------------------------------------------------------------------------------------
+# A row's problem is a ValidationFailed whose message goes into the report with the row's line number.
 
 
 def _str_list(data: dict[str, Any], name: str) -> list[str]:
     value = data.get(name) or []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(_("“%(name)s” must be a list of strings") % {"name": name})
+        raise ValidationFailed(_("“%(name)s” must be a list of strings") % {"name": name})
     return value
 
 
@@ -263,9 +111,12 @@ def _datetime(data: dict[str, Any], name: str) -> datetime | None:
     value = data.get(name)
     if value in (None, ""):
         return None
-    parsed = parse_datetime(str(value)) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but not a date, like 2026-13-01
+        parsed = None
     if parsed is None:
-        raise ValueError(_("“%(name)s” is not a date-time like 2026-11-01T00:00:00+08:00") % {"name": name})
+        raise ValidationFailed(_("“%(name)s” is not a date-time like 2026-11-01T00:00:00+08:00") % {"name": name})
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
@@ -287,33 +138,33 @@ def _holds_nul(value: Any) -> bool:
 def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     with_nul = [str(name) for name, value in data.items() if _holds_nul(name) or _holds_nul(value)]
     if with_nul:
-        raise ValueError(
+        raise ValidationFailed(
             _("“%(name)s” contains a NUL character: remove it") % {"name": with_nul[0].replace("\x00", "")}
         )
     for name in REQUIRED:
         if not isinstance(data.get(name), str) or not data[name].strip():
-            raise ValueError(_("“%(name)s” is required") % {"name": name})
+            raise ValidationFailed(_("“%(name)s” is required") % {"name": name})
     external_id = data["external_id"].strip()
     try:
         external_id_validator(external_id)
     except Exception as exc:
-        raise ValueError(_("external_id “%(id)s” is not valid") % {"id": external_id}) from exc
+        raise ValidationFailed(_("external_id “%(id)s” is not valid") % {"id": external_id}) from exc
     channel_answers = data.get("channel_answers") or {}
     if not isinstance(channel_answers, dict) or not all(isinstance(v, str) for v in channel_answers.values()):
-        raise ValueError(_("“channel_answers” must be an object of channel → text"))
+        raise ValidationFailed(_("“channel_answers” must be an object of channel → text"))
     category = data.get("category") or ""
     if not isinstance(category, str):
-        raise ValueError(_("“category” must be text"))
+        raise ValidationFailed(_("“category” must be text"))
     for name, value, limit in (
         ("product", data["product"].strip(), MAX_PRODUCT),
         ("category", category.strip(), MAX_CATEGORY),
         *(("features", slugify(s), MAX_FEATURE) for s in _str_list(data, "features")),
     ):
         if len(value) > limit:
-            raise ValueError(_("“%(name)s” is at most %(n)s characters") % {"name": name, "n": limit})
+            raise ValidationFailed(_("“%(name)s” is at most %(n)s characters") % {"name": name, "n": limit})
     for name in ("min_product_version", "max_product_version"):
         if data.get(name) is not None and not isinstance(data[name], str):
-            raise ValueError(_("“%(name)s” must be text, like 5.3.0") % {"name": name})
+            raise ValidationFailed(_("“%(name)s” must be text, like 5.3.0") % {"name": name})
     content = ArticleContent(
         standard_question=data["standard_question"],
         similar_questions=_str_list(data, "similar_questions"),
@@ -330,15 +181,14 @@ def _parse_row(line: int, data: dict[str, Any]) -> _Row:
     errors = content.errors()
     if errors:
         field_name, messages = next(iter(errors.items()))
-        raise ValueError(f"{field_name}: {messages[0]}")
+        raise ValidationFailed(f"{field_name}: {messages[0]}", field_errors=errors)
     return _Row(
         line=line, external_id=external_id, product=data["product"].strip(), category=category.strip(), content=content
     )
 
 
-def _validate(
-    rows: Iterable[tuple[int, dict[str, Any] | str]], *, strict: bool, publishing_user: bool
-) -> tuple[list[_Row], list[RowError]]:
+def _validate(rows: Iterable[Line], *, strict: bool, publishing_user: bool) -> tuple[list[_Row], list[RowError]]:
+    """The rows fit to write, and a line-numbered error for each of the others."""
     parsed: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -348,8 +198,8 @@ def _validate(
             continue
         try:
             row = _parse_row(line, data)
-        except ValueError as exc:
-            errors.append(RowError(line, str(data.get("external_id") or ""), str(exc)))
+        except ValidationFailed as exc:
+            errors.append(RowError(line, str(data.get("external_id") or ""), exc.message))
             continue
         if row.external_id in seen:
             errors.append(
@@ -398,7 +248,7 @@ def _validate(
 
 
 def import_articles(
-    rows: Iterable[tuple[int, dict[str, Any] | str]],
+    rows: Iterable[Line],
     *,
     by=None,
     publish: bool = True,
@@ -465,21 +315,45 @@ def _ensure_catalog(rows: list[_Row], report: ImportReport) -> tuple[dict, dict,
 
 
 def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None:
+    """Write the valid rows: the catalog entries they name, new articles, a version per changed row with
+    what it holds, then what publishing changes besides the versions. Caller holds the import lock."""
     now = timezone.now()
     products, features, categories = _ensure_catalog(rows, report)
+    articles = _articles_with_latest(rows)
+    new_ids = _create_articles(rows, articles, products=products, categories=categories, by=by, now=now)
+    _recategorise(rows, articles, categories, new_ids=new_ids)
+    versions = _changed_versions(rows, articles, report, new_ids=new_ids, by=by, publish=publish, now=now)
+    if not versions:
+        return
+    touched = [version.article_id for _row, version in versions]
+    # Older drafts are replaced by the imported version; a published one is superseded by it.
+    pending = [VersionStatus.DRAFT, VersionStatus.IN_REVIEW] + ([VersionStatus.PUBLISHED] if publish else [])
+    ArticleVersion.objects.filter(article_id__in=touched, status__in=pending).update(status=VersionStatus.SUPERSEDED)
+    ArticleVersion.objects.bulk_create([version for _row, version in versions], batch_size=2000)
+    _insert_version_rows(versions, features)
+    if publish:
+        after_publishing(model=Article, item_ids=touched, by=by, now=now)
+
+
+def _articles_with_latest(rows: list[_Row]) -> dict[str, Article]:
+    """The rows' existing articles by external id, each with its latest version's number and content hash
+    and its published version's content hash."""
     latest = ArticleVersion.objects.filter(article=OuterRef("pk")).order_by("-number")
-    articles = {
+    published = ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED)
+    return {
         a.external_id: a
         for a in Article.objects.filter(external_id__in=[r.external_id for r in rows]).annotate(
             latest_number=Subquery(latest.values("number")[:1]),
             latest_hash=Subquery(latest.values("content_hash")[:1]),
-            published_hash=Subquery(
-                ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED).values(
-                    "content_hash"
-                )[:1]
-            ),
+            published_hash=Subquery(published.values("content_hash")[:1]),
         )
     }
+
+
+def _create_articles(
+    rows: list[_Row], articles: dict[str, Article], *, products: dict, categories: dict, by, now
+) -> set[int]:
+    """Insert the articles the rows name for the first time (added to ``articles``); their ids."""
     new_articles = []
     for row in rows:
         if row.external_id not in articles:
@@ -495,86 +369,72 @@ def _write(rows: list[_Row], report: ImportReport, *, by, publish: bool) -> None
             new_articles.append(article)
             articles[row.external_id] = article
     Article.objects.bulk_create(new_articles, batch_size=2000)
-    new_ids = {a.pk for a in new_articles}
+    return {a.pk for a in new_articles}
 
-    status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
-    versions: list[tuple[_Row, ArticleVersion]] = []
-    recategorised = []
+
+def _recategorise(rows: list[_Row], articles: dict[str, Article], categories: dict, *, new_ids: set[int]) -> None:
+    """Move existing articles to the category their row names (a row without a category keeps it)."""
+    moved = []
     for row in rows:
         article = articles[row.external_id]
-        digest = row.content.content_hash()
         category = categories.get((row.product, row.category))
         if article.pk not in new_ids and category is not None and article.category_id != category.pk:
             article.category = category
-            recategorised.append(article)
+            moved.append(article)
+    Article.objects.bulk_update(moved, ["category"], batch_size=2000)
+
+
+def _changed_versions(
+    rows: list[_Row], articles: dict[str, Article], report: ImportReport, *, new_ids: set[int], by, publish: bool, now
+) -> list[tuple[_Row, ArticleVersion]]:
+    """A new (unsaved) version for each row that changes its article; counts every row in ``report``."""
+    status = VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT
+    versions: list[tuple[_Row, ArticleVersion]] = []
+    for row in rows:
+        article = articles[row.external_id]
         # Unchanged: publishing what is already published, or drafting what the latest version says.
         # (An editor's pending draft does not make a re-import of the published content a change.)
-        if digest == (article.published_hash if publish else article.latest_hash):
+        if row.content.content_hash() == (article.published_hash if publish else article.latest_hash):
             report.unchanged += 1
             continue
         if article.pk in new_ids:
             report.created += 1
         else:
             report.updated += 1
-        content = row.content
-        versions.append(
-            (
-                row,
-                ArticleVersion(
-                    article=article,
-                    number=article.latest_number + 1,
-                    based_on_number=article.latest_number or None,
-                    status=status,
-                    change_note=_("Imported"),
-                    tags=content.tags,
-                    min_product_version=content.min_product_version,
-                    max_product_version=content.max_product_version,
-                    min_product_version_key=content.min_key(),
-                    max_product_version_key=content.max_key(),
-                    valid_from=content.valid_from,
-                    valid_until=content.valid_until,
-                    content_hash=digest,
-                    author=by,
-                    created_at=now,
-                    published_at=now if publish else None,
-                    published_by=by if publish else None,
-                    standard_question=content.standard_question,
-                    answer=content.answer,
-                    answer_html=render_markdown(content.answer),
-                    language=content.language,
-                ),
-            )
+        version = new_version(
+            item=article,
+            content=row.content,
+            number=article.latest_number + 1,
+            based_on=article.latest_number or None,
+            status=status,
+            change_note=_("Imported"),
+            by=by,
+            now=now,
         )
-    Article.objects.bulk_update(recategorised, ["category"], batch_size=2000)
-    if not versions:
-        return
-    touched = [version.article.pk for _row, version in versions]
-    # Older drafts are replaced by the imported version; a published one is superseded by it.
-    pending = [VersionStatus.DRAFT, VersionStatus.IN_REVIEW] + ([VersionStatus.PUBLISHED] if publish else [])
-    ArticleVersion.objects.filter(article_id__in=touched, status__in=pending).update(status=VersionStatus.SUPERSEDED)
-    ArticleVersion.objects.bulk_create([v for _r, v in versions], batch_size=2000)
+        versions.append((row, version))
+    return versions
 
-    # The child rows go in with COPY: three streams instead of tens of thousands of INSERT parameters.
+
+def _insert_version_rows(versions: list[tuple[_Row, ArticleVersion]], features: dict) -> None:
+    """The saved versions' similar questions, channel answers and features."""
+    # COPY: three streams instead of tens of thousands of INSERT parameters.
     _copy(
         "knowledge_similarquestion (version_id, text, position)",
-        ((v.pk, text, i) for row, v in versions for i, text in enumerate(row.content.similar_questions)),
+        (
+            (question.version_id, question.text, question.position)
+            for row, version in versions
+            for question in similar_questions_of(version, row.content)
+        ),
     )
     _copy(
         "knowledge_channelanswer (version_id, channel, answer, answer_html)",
         (
-            (v.pk, channel, text, render_markdown(text))
-            for row, v in versions
-            for channel, text in row.content.channel_answers.items()
+            (answer.version_id, answer.channel, answer.answer, answer.answer_html)
+            for row, version in versions
+            for answer in channel_answers_of(version, row.content)
         ),
     )
     _copy(
         "knowledge_articleversion_features (articleversion_id, feature_id)",
         ((v.pk, features[(row.product, slug)].pk) for row, v in versions for slug in row.content.feature_slugs),
     )
-    if publish:
-        published_knowledge_changed()
-        # Publishing a new version answers its stale flags, as in the editor workflow.
-        StaleFlag.objects.filter(article_id__in=touched, cleared_at__isnull=True).update(
-            cleared_at=now, cleared_by=by, cleared_because="republished"
-        )
-        Article.objects.filter(pk__in=touched).update(needs_verification=False, last_verified_at=now)

@@ -8,7 +8,9 @@ command run by an operator, or a task).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -51,8 +53,9 @@ _ARTICLE = _Kind("article", ArticleVersion, "knowledge.add_articleversion")
 _SCRIPT = _Kind("script", ScriptVersion, "knowledge.add_scriptversion")
 
 
-def _kind(item: Item) -> _Kind:
-    return _ARTICLE if isinstance(item, Article) else _SCRIPT
+def _kind(item: Item | type[Item]) -> _Kind:
+    """What differs between articles and scripts, for an item or either model."""
+    return _ARTICLE if item is Article or isinstance(item, Article) else _SCRIPT
 
 
 def _require(by, permission: str, message: str) -> None:
@@ -79,13 +82,25 @@ def _validate(item: Item, content: Content) -> None:
         raise ValidationFailed(first, field_errors=errors)
 
 
-def _write_version(*, item: Item, number: int, based_on: int | None, content: Content, by, change_note: str) -> Version:
-    """Insert one version with everything it holds. Callers hold the item lock inside a transaction."""
-    features = features_by_slug(product=item.product, slugs=content.feature_slugs)
+def new_version(
+    *,
+    item: Item,
+    content: Content,
+    number: int,
+    based_on: int | None,
+    change_note: str,
+    by,
+    status: str = VersionStatus.DRAFT,
+    now: datetime | None = None,
+) -> Version:
+    """An unsaved version of ``item`` saying ``content``: the one place where what content says maps onto a
+    version's columns, for the editor, rollbacks and imports alike. Born published when ``status`` says so."""
+    now = now or timezone.now()
+    published = status == VersionStatus.PUBLISHED
     common: dict[str, Any] = {
         "number": number,
         "based_on_number": based_on,
-        "status": VersionStatus.DRAFT,
+        "status": status,
         "change_note": change_note[:200],
         "tags": content.tags,
         "min_product_version": content.min_product_version,
@@ -96,9 +111,12 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
         "valid_until": content.valid_until,
         "content_hash": content.content_hash(),
         "author": by,
+        "created_at": now,
+        "published_at": now if published else None,
+        "published_by": by if published else None,
     }
     if isinstance(content, ArticleContent):
-        version = ArticleVersion.objects.create(
+        return ArticleVersion(
             article=item,
             standard_question=content.standard_question,
             answer=content.answer,
@@ -106,21 +124,30 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
             language=content.language,
             **common,
         )
-        SimilarQuestion.objects.bulk_create(
-            SimilarQuestion(version=version, text=text, position=i) for i, text in enumerate(content.similar_questions)
-        )
-        ChannelAnswer.objects.bulk_create(
-            ChannelAnswer(version=version, channel=channel, answer=text, answer_html=render_markdown(text))
-            for channel, text in content.channel_answers.items()
-        )
-    else:
-        version = ScriptVersion.objects.create(
-            script=item,
-            title=content.title,
-            text=content.text,
-            channels=content.channels,
-            **common,
-        )
+    return ScriptVersion(script=item, title=content.title, text=content.text, channels=content.channels, **common)
+
+
+def similar_questions_of(version: ArticleVersion, content: ArticleContent) -> list[SimilarQuestion]:
+    """The saved article version's similar questions (unsaved), in the order ``content`` lists them."""
+    return [SimilarQuestion(version=version, text=text, position=i) for i, text in enumerate(content.similar_questions)]
+
+
+def channel_answers_of(version: ArticleVersion, content: ArticleContent) -> list[ChannelAnswer]:
+    """The saved article version's answers per channel (unsaved), rendered from Markdown."""
+    return [
+        ChannelAnswer(version=version, channel=channel, answer=text, answer_html=render_markdown(text))
+        for channel, text in content.channel_answers.items()
+    ]
+
+
+def _write_version(*, item: Item, number: int, based_on: int | None, content: Content, by, change_note: str) -> Version:
+    """Insert one draft version with everything it holds. Callers hold the item lock inside a transaction."""
+    features = features_by_slug(product=item.product, slugs=content.feature_slugs)
+    version = new_version(item=item, content=content, number=number, based_on=based_on, change_note=change_note, by=by)
+    version.save(force_insert=True)
+    if isinstance(content, ArticleContent):
+        SimilarQuestion.objects.bulk_create(similar_questions_of(version, content))
+        ChannelAnswer.objects.bulk_create(channel_answers_of(version, content))
     version.features.set(features)
     return version
 
@@ -311,9 +338,16 @@ def _publish(version: Version, by, *, now=None) -> Version:
     version.published_by = by
     version.save(update_fields=["status", "published_at", "published_by"])
     _supersede_pending(item, below=version.number)
-    _clear_flags(item, by=by, because="republished", now=now)
-    published_knowledge_changed()
+    after_publishing(model=type(item), item_ids=[item.pk], by=by, now=now)
     return version
+
+
+def after_publishing(*, model: type[Article] | type[Script], item_ids: Collection[int], by, now: datetime) -> None:
+    """What publishing changes besides the versions, for any number of items of one kind (the editor
+    publishes one, an import thousands): their open stale flags are answered ("republished"), their
+    verification interval restarts, and the portal hears that published knowledge changed."""
+    _clear_flags(model, item_ids, by=by, because="republished", now=now)
+    published_knowledge_changed()
 
 
 @transaction.atomic
@@ -390,14 +424,16 @@ def item_verify(*, item: Item, by) -> Item:
     """Confirm the item is still correct: clears its stale flags and restarts its verification interval."""
     _require(by, "knowledge.verify_content", _("You do not have permission to verify content."))
     item = _lock(item)
-    _clear_flags(item, by=by, because="verified", now=timezone.now())
+    _clear_flags(type(item), [item.pk], by=by, because="verified", now=timezone.now())
     item.refresh_from_db()
     return item
 
 
-def _clear_flags(item: Item, *, by, because: str, now) -> None:
-    kind = _kind(item)
-    StaleFlag.objects.filter(**{kind.item_field: item}, cleared_at__isnull=True).update(
+def _clear_flags(
+    model: type[Article] | type[Script], item_ids: Collection[int], *, by, because: str, now: datetime
+) -> None:
+    """Answer the items' open stale flags and restart their verification interval."""
+    StaleFlag.objects.filter(**{f"{_kind(model).item_field}_id__in": item_ids}, cleared_at__isnull=True).update(
         cleared_at=now, cleared_by=by, cleared_because=because
     )
-    type(item).objects.filter(pk=item.pk).update(needs_verification=False, last_verified_at=now)
+    model.objects.filter(pk__in=item_ids).update(needs_verification=False, last_verified_at=now)
