@@ -41,7 +41,7 @@ def build_corpus() -> None:
 
     from apps.answers.services.index import entry_texts, refresh_token_stats
     from apps.answers.services.vocabulary import current_vocabulary
-    from apps.answers.text import normalize
+    from apps.answers.text import normalize_for_retrieval
     from apps.knowledge.services.imports import import_articles, read_jsonl
 
     lines = []
@@ -88,7 +88,7 @@ def build_corpus() -> None:
                             kind == "standard",
                             kind == "answer",
                             vocabulary.tokens(text) or ["∅"],
-                            vocabulary.canonical(normalize(text)),
+                            vocabulary.canonical(normalize_for_retrieval(text)),
                             placeholder,
                         )
                     )
@@ -159,11 +159,11 @@ def sql_floor(texts: list[str], warmup: list[str]) -> dict:
     from apps.answers.embedding import get_embedder
     from apps.answers.retrieval import retrieve
     from apps.answers.services.vocabulary import current_vocabulary
-    from apps.answers.text import normalize
+    from apps.answers.text import normalize_for_retrieval
     from apps.answers.verifier import builtin_fit, candidate_features
 
     vocabulary = current_vocabulary()
-    questions = [vocabulary.question(normalize(t)) for t in warmup + texts]
+    questions = [vocabulary.question(normalize_for_retrieval(t)) for t in warmup + texts]
     prepared = list(zip([vocabulary.analyse(q) for q in questions], get_embedder().queries(questions), strict=True))
     model = builtin_fit()[0]
     latencies, verifier = [], []

@@ -41,8 +41,10 @@ STOPWORDS = frozenset(
 )
 
 
-def normalize(text: str) -> str:
-    """Traditional → Simplified, full-width → half-width (NFKC), lower case, punctuation → space."""
+def normalize_for_retrieval(text: str) -> str:
+    """A question as retrieval compares it: Traditional → Simplified, full-width → half-width (NFKC), lower
+    case, 帐 → 账, punctuation → space, runs of spaces → one. Its length is not the text's (compare
+    :func:`apps.qa.rules.text.fold_keeping_spans`, which keeps every character's position)."""
     text = unicodedata.normalize("NFKC", text or "")
     text = to_simplified(text).lower()
     text = _VARIANT_RE.sub(lambda m: _VARIANTS[m.group(0)], text)
@@ -111,7 +113,7 @@ class Vocabulary:
 
     def analyse(self, text: str) -> tuple[list[str], list[str]]:
         """(content words, lexical tokens) of a text: the words alone tell which concepts a question names."""
-        canonical = self.canonical(normalize(text))
+        canonical = self.canonical(normalize_for_retrieval(text))
         words: dict[str, None] = {}
         tokens: dict[str, None] = {}
         runs: list[str] = [""]

@@ -1,10 +1,10 @@
 """Chinese text preparation: the same on both sides of the index."""
 
-from apps.answers.text import Vocabulary, normalize
+from apps.answers.text import Vocabulary, normalize_for_retrieval
 
 
 def test_normalize_folds_script_width_case_and_punctuation():
-    assert normalize("退款多久會到帳？ＡＰＰ裡的軟體") == "退款多久会到账 app里的软件"
+    assert normalize_for_retrieval("退款多久會到帳？ＡＰＰ裡的軟體") == "退款多久会到账 app里的软件"
 
 
 def test_synonyms_map_to_the_canonical_term_without_rewriting_it():

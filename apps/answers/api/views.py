@@ -44,7 +44,7 @@ from apps.knowledge.models import Channel
 HANDOFF_REASONS = ["low_confidence", "human_only_topic", "failure_streak", "no_match"]
 
 # Letters and digits of the scripts customers write in (ASCII and Latin-1 letters, CJK ideographs, kana,
-# hangul, full-width letters and digits); every one is a word to apps.answers.text.normalize (a test checks).
+# hangul, full-width letters and digits); every one is a word to answers.text.normalize_for_retrieval (a test checks).
 WORD_CHARS = (
     r"0-9A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\u3041-\u3096\u30a1-\u30fa\u3400-\u4dbf\u4e00-\u9fff"
     r"\uac00-\ud7a3\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"

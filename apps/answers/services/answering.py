@@ -28,7 +28,7 @@ from apps.answers.retrieval import Candidate, retrieve
 from apps.answers.services.calibration import CALIBRATION_GENERATION_KEY
 from apps.answers.services.decisions import decision_settings
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY, current_vocabulary
-from apps.answers.text import normalize
+from apps.answers.text import normalize_for_retrieval
 from apps.answers.verifier import candidate_features
 from apps.catalog.models import Product
 from apps.core.errors import NotFound, ValidationFailed
@@ -155,7 +155,7 @@ def _suggestions(candidates: list[dict], probabilities: list[float], clarify_at:
 
 def answer_question(*, question: Question, api_key=None) -> AnswerResult:
     started = time.perf_counter()
-    normalized = normalize(question.text)
+    normalized = normalize_for_retrieval(question.text)
     if not normalized:
         raise ValidationFailed(_("The question has no words."), field_errors={"question": [_("Ask a question.")]})
     product = _resolve_product(question.product)

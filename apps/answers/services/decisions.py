@@ -14,7 +14,7 @@ from apps.answers.services.calibration import (
     thresholds_for,
 )
 from apps.answers.services.vocabulary import VOCABULARY_GENERATION_KEY
-from apps.answers.text import normalize
+from apps.answers.text import normalize_for_retrieval
 from apps.answers.verifier import ConfidenceModel, builtin_fit
 from apps.core.generations import GenerationCachedValue
 
@@ -91,7 +91,7 @@ def _load_decision_settings() -> DecisionSettings:
     return DecisionSettings(
         policies={(p.product_id, p.channel): p for p in AnswerPolicy.objects.all()},
         topics=[
-            _Topic(topic, tuple(k for k in map(normalize, topic.keywords) if k))
+            _Topic(topic, tuple(k for k in map(normalize_for_retrieval, topic.keywords) if k))
             for topic in HumanOnlyTopic.objects.filter(is_active=True)
         ],
         fits=_latest_fits(),

@@ -24,7 +24,7 @@ from apps.answers.embedding import get_embedder
 from apps.answers.models import AnswerQuery, QuestionEntry
 from apps.answers.retrieval import Candidate, retrieve
 from apps.answers.services.vocabulary import current_vocabulary
-from apps.answers.text import normalize
+from apps.answers.text import normalize_for_retrieval
 
 CANDIDATES = 5
 CHITCHAT_FILE = Path(__file__).resolve().parent.parent / "data" / "chitchat.txt"
@@ -119,7 +119,7 @@ def _ask_all(asks: Iterable[_Ask], *, batch_size: int = 64) -> list[Example]:
     examples = []
     for start in range(0, len(asks), batch_size):
         batch = asks[start : start + batch_size]
-        texts = [vocabulary.question(normalize(a.text)) or a.text for a in batch]
+        texts = [vocabulary.question(normalize_for_retrieval(a.text)) or a.text for a in batch]
         for ask, text, embedding in zip(batch, texts, embedder.queries(texts), strict=True):
             words, tokens = vocabulary.analyse(text)
             candidates = retrieve(

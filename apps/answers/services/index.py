@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef
 from apps.answers.embedding import get_embedder
 from apps.answers.models import QuestionEntry
 from apps.answers.services.vocabulary import current_vocabulary, index_words_refreshed
-from apps.answers.text import normalize
+from apps.answers.text import normalize_for_retrieval
 from apps.knowledge.models import ArticleVersion, VersionStatus
 
 _LOCK = "hashtext('answers.index')"
@@ -103,7 +103,7 @@ def index_published(*, batch_size: int = 256) -> IndexRun:
         ]
         vocabulary = current_vocabulary()
         # Synonyms are folded before embedding too, on both sides: 尿不湿 and 纸尿裤 embed the same.
-        embedded = [vocabulary.canonical(normalize(text))[:300] for _v, text, _k in rows]
+        embedded = [vocabulary.canonical(normalize_for_retrieval(text))[:300] for _v, text, _k in rows]
         embeddings = get_embedder().passages(embedded)
         QuestionEntry.objects.bulk_create(
             [
@@ -145,7 +145,7 @@ def refresh_vocabulary() -> int:
         changed = []
         for entry in entries:
             entry.lexemes = vocabulary.tokens(entry.text) or ["∅"]
-            folded = vocabulary.canonical(normalize(entry.text))[:300]
+            folded = vocabulary.canonical(normalize_for_retrieval(entry.text))[:300]
             if folded != entry.embedded_text:
                 entry.embedded_text = folded
                 changed.append(entry)

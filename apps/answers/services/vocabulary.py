@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.answers.models import Synonym, Term, TokenStat
 from apps.answers.phonetic import dictionary_frequencies
-from apps.answers.text import Vocabulary, normalize
+from apps.answers.text import Vocabulary, normalize_for_retrieval
 from apps.catalog.models import Feature, Product
 from apps.core.errors import ValidationFailed
 from apps.core.generations import GenerationCachedValue, bump_generation, generation
@@ -31,13 +31,17 @@ def vocabulary_changed() -> None:
 def build_vocabulary() -> Vocabulary:
     synonyms: dict[str, str] = {}
     for synonym in Synonym.objects.all():
-        canonical = normalize(synonym.canonical)
+        canonical = normalize_for_retrieval(synonym.canonical)
         for variant in synonym.variants:
-            if normalize(variant) and normalize(variant) != canonical:
-                synonyms[normalize(variant)] = canonical
-    terms = {normalize(t) for t in Term.objects.values_list("text", flat=True)}
-    terms |= {normalize(n) for n in Feature.objects.values_list("name", flat=True)}
-    terms |= {normalize(n) for n in Product.objects.values_list("name", flat=True) if " " not in normalize(n)}
+            if normalize_for_retrieval(variant) and normalize_for_retrieval(variant) != canonical:
+                synonyms[normalize_for_retrieval(variant)] = canonical
+    terms = {normalize_for_retrieval(t) for t in Term.objects.values_list("text", flat=True)}
+    terms |= {normalize_for_retrieval(n) for n in Feature.objects.values_list("name", flat=True)}
+    terms |= {
+        normalize_for_retrieval(n)
+        for n in Product.objects.values_list("name", flat=True)
+        if " " not in normalize_for_retrieval(n)
+    }
     return Vocabulary(synonyms=synonyms, terms={t for t in terms if t}, domain_words=domain_words())
 
 

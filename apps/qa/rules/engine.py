@@ -15,7 +15,7 @@ import ahocorasick_rs
 from apps.qa import sentiment
 from apps.qa.rules import conditions as c
 from apps.qa.rules import details
-from apps.qa.rules.text import normalize
+from apps.qa.rules.text import fold_keeping_spans
 
 MAX_EVIDENCE_PER_RULE = 50
 
@@ -111,7 +111,7 @@ class RuleSet:
 
     def _term_set(self, key: tuple, terms: list[str]) -> int:
         if key not in self._set_keys:
-            distinct = list(dict.fromkeys(t for t in (normalize(term.strip()) for term in terms) if t))
+            distinct = list(dict.fromkeys(t for t in (fold_keeping_spans(term.strip()) for term in terms) if t))
             self._set_keys[key] = len(self._set_terms)
             self._set_terms.append(distinct)
         return self._set_keys[key]
@@ -126,7 +126,7 @@ class RuleSet:
         find = self._automaton.find_matches_as_indexes if self._automaton is not None else None
         owners = self._pattern_owners
         for message in conversation.messages:
-            message.norm = normalize(message.text)
+            message.norm = fold_keeping_spans(message.text)
             message.hits = {}
             if find is None or not message.norm:
                 continue

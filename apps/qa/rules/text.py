@@ -28,6 +28,8 @@ def _table() -> dict[int, str]:
     return table
 
 
-def normalize(text: str) -> str:
-    """The matching form of a text, the same length as the text."""
+def fold_keeping_spans(text: str) -> str:
+    """The form rules match: the same length as the text, character for character, so a match's span is also
+    its span in the original (unlike :func:`apps.answers.text.normalize_for_retrieval`, which turns
+    punctuation into spaces and collapses them)."""
     return text.translate(_table())
