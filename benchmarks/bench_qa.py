@@ -134,10 +134,10 @@ class NaiveRuleSet:
         self.c = c
 
     def prepare(self, conversation) -> None:
-        from apps.qa.rules.text import normalize
+        from apps.qa.rules.text import fold_keeping_spans
 
         for message in conversation.messages:
-            message.norm = normalize(message.text)
+            message.norm = fold_keeping_spans(message.text)
             message.hits = {}
             for set_id, patterns in self.patterns.items():
                 for term_index, pattern in enumerate(patterns):
