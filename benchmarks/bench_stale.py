@@ -90,10 +90,10 @@ def main() -> None:
     product = Product.objects.get(slug="mall-app")
     changed = [f"feature-{i}" for i in range(1, FEATURES + 1, FEATURES // CHANGED)][:CHANGED]
     ours_release = release_record(
-        product=product, version="5.3.0", changed_feature_slugs=changed, schedule_stale_check=False
+        product=product, version="5.3.0", changed_feature_slugs=changed, announce=False
     ).release
     naive_release = release_record(
-        product=product, version="5.4.0", changed_feature_slugs=changed, schedule_stale_check=False
+        product=product, version="5.4.0", changed_feature_slugs=changed, announce=False
     ).release
 
     ours, result = timed(lambda: release_flag_stale_content(release_id=ours_release.pk))

@@ -294,7 +294,7 @@ def release_outcome(release: dict | None) -> dict:
     from django.db import connection
 
     from apps.catalog.models import Release
-    from apps.knowledge.models import StaleFlag
+    from apps.knowledge.models import ReleaseStaleCheck, StaleFlag
 
     if release is None:
         return {"recorded": False}
@@ -302,7 +302,7 @@ def release_outcome(release: dict | None) -> dict:
     outcome = {
         "recorded": True,
         "version": row.version,
-        "stale_check_done": row.stale_check_done_at is not None,
+        "stale_check_done": ReleaseStaleCheck.objects.filter(release=row).exists(),
         "stale_flags": StaleFlag.objects.filter(release=row).count(),
     }
     connection.close()

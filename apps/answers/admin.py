@@ -263,3 +263,6 @@ class AnswerQueryAdmin(ModelAdmin):
         except DomainError as exc:
             messages.error(request, exc.message)
         return HttpResponseRedirect(reverse("admin:answers_knowledge_gaps"))
+
+
+from apps.answers import article_usage_admin  # noqa: E402, F401  (extends the knowledge article list)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
+from apps.knowledge.selectors import bot_visible_version_sql
+
 BRANCH_DEPTH = 40  # entries each branch contributes to the candidate set
 LEXICAL_NOMINATING_TOKENS = 3
 LEXICAL_NOMINATING_MIN_CAP = 50  # a nominating token is in at most this many entries …
@@ -18,7 +20,8 @@ SOFTMAX_TEMPERATURE = 0.005
 LEXICAL_WEIGHT = 0.06
 ANSWER_WEIGHT = 0.3
 
-_SQL = """
+_SQL = (
+    """
 WITH left_out AS (
     -- Entries asked as if absent (calibration only; none when answering): their tokens leave the counts.
     SELECT e.lexemes FROM answers_questionentry e
@@ -76,13 +79,9 @@ WITH left_out AS (
     SELECT v.id, v.article_id, v.number, v.standard_question, v.answer, v.tags
     FROM knowledge_articleversion v
     WHERE v.id IN (SELECT version_id FROM sem UNION SELECT version_id FROM lex)
-      AND v.status = 'published'
-      AND (v.valid_from IS NULL OR v.valid_from <= now())
-      AND (v.valid_until IS NULL OR v.valid_until > now())
-      AND (%(pv)s::integer[] IS NULL OR v.min_product_version_key IS NULL
-           OR v.min_product_version_key <= %(pv)s::integer[])
-      AND (%(pv)s::integer[] IS NULL OR v.max_product_version_key IS NULL
-           OR v.max_product_version_key >= %(pv)s::integer[])
+      AND """
+    + bot_visible_version_sql(alias="v", product_version_param="pv")
+    + """
 ), entries AS (
     SELECT e.id, e.version_id, e.is_answer, e.lexemes, (1 - (e.embedding <=> %(vec)s::vector))::float8 AS similarity
     FROM answers_questionentry e
@@ -176,6 +175,7 @@ LEFT JOIN words_covered wc ON wc.version_id = f.version_id
 LEFT JOIN covered cv ON cv.version_id = f.version_id LEFT JOIN reverse r ON r.version_id = f.version_id
 ORDER BY f.fused DESC
 """
+)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,6 @@ class Release(models.Model):
         verbose_name=_("recorded by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    stale_check_done_at = models.DateTimeField(_("stale check done at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("release")

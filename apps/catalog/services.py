@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Feature, Product, Release, ReleaseSource
+from apps.catalog.signals import release_recorded
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
-from apps.core.queueing import enqueue_on_commit
 from apps.core.versions import version_key
 
 
@@ -50,9 +50,10 @@ def release_record(
     notes: str = "",
     by=None,
     source: str = ReleaseSource.ADMIN,
-    schedule_stale_check: bool = True,
+    announce: bool = True,
 ) -> RecordedRelease:
-    """Record a release and, once committed, flag the content it made stale (a Celery task).
+    """Record a release and, once committed, announce it (``release_recorded``): knowledge then flags the
+    content it made stale. ``announce=False`` records history without follow-up work (imports, tests).
 
     Recording the same version again with the same changed features returns the existing release, so a
     CI/CD pipeline may retry; a different list for an existing version is a conflict.
@@ -65,8 +66,8 @@ def release_record(
     existing = Release.objects.filter(product=product, version=version).first()
     if existing is not None:
         again = _same_release_again(existing, slugs)
-        if schedule_stale_check and existing.stale_check_done_at is None:
-            release_schedule_stale_check(release=existing)  # a retry after the first try's check was lost
+        if announce:  # a retry: listeners redo what the first try's lost follow-up did not do
+            release_announce(release=existing, again=True)
         return again
     try:
         with transaction.atomic():
@@ -82,8 +83,8 @@ def release_record(
             release.changed_features.set(features)
     except IntegrityError:  # a concurrent request recorded it first
         return _same_release_again(Release.objects.get(product=product, version=version), slugs)
-    if schedule_stale_check:
-        release_schedule_stale_check(release=release)
+    if announce:
+        release_announce(release=release)
     return RecordedRelease(release=release, created=True)
 
 
@@ -97,9 +98,23 @@ def _same_release_again(existing: Release, slugs: list[str]) -> RecordedRelease:
     return RecordedRelease(release=existing, created=False)
 
 
-def release_schedule_stale_check(*, release: Release, by=None) -> None:
-    """Enqueue stale flagging after commit: the worker must see the release and its features. ``by``: who
-    asks (``None``: the system, e.g. the release API), checked whatever the door."""
+def release_save(*, release: Release, by) -> Release:
+    """Save a release edited in a form (the admin): derive its sortable version key, note who recorded a
+    new one. Changed features are saved by the form; ``release_announce`` follows once they are."""
+    if not by.has_perm("catalog.change_release" if release.pk else "catalog.add_release"):
+        raise PermissionRefused(_("You may not record or edit releases."))
+    release.version_key = version_key(release.version)  # raises a ValidationError naming the bad version
+    if release.pk is None:
+        release.recorded_by = by
+    release.save()
+    return release
+
+
+def release_announce(*, release: Release, by=None, again: bool = False) -> None:
+    """Send ``release_recorded`` once the current transaction commits (listeners' workers must see the
+    release and its features). ``by``: who asks (``None``: the system), checked whatever the door."""
     if by is not None and not (by.has_perm("catalog.change_release") or by.has_perm("catalog.add_release")):
-        raise PermissionRefused(_("You may not run the stale check of a release."))
-    enqueue_on_commit("knowledge.flag_stale_for_release", release.pk)
+        raise PermissionRefused(_("You may not run the follow-up work of a release."))
+    transaction.on_commit(
+        lambda: release_recorded.send_robust(sender=Release, release=release, again=again), robust=True
+    )

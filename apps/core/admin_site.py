@@ -5,7 +5,7 @@ from unfold.sites import UnfoldAdminSite
 
 class KBAdminSite(UnfoldAdminSite):
     """The admin, in the portal's theme (django-unfold), with KB Portal's name and a home page that starts
-    from the work waiting."""
+    from the work waiting (the panels apps register in ``apps.core.admin_panels``)."""
 
     site_header = _("KB Portal")
     site_title = _("KB Portal")
@@ -14,11 +14,9 @@ class KBAdminSite(UnfoldAdminSite):
     enable_nav_sidebar = True  # the theme's sidebar is the portal's one menu (apps.core.navigation.sidebar)
 
     def index(self, request, extra_context=None):
-        from apps.knowledge.selectors import work_queue_counts
+        from apps.core.admin_panels import render_index_panels
 
-        extra = extra_context or {}
-        if request.user.has_perm("knowledge.view_article"):
-            extra["queues"] = work_queue_counts(user=request.user)
+        extra = {**(extra_context or {}), "panels": render_index_panels(request)}
         return super().index(request, extra)
 
 

@@ -363,3 +363,20 @@ class StaleFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article or self.script} · {self.release}"
+
+
+class ReleaseStaleCheck(models.Model):
+    """The stale check of a release has run: its flags are in. A release without one is still to check
+    (the sweeper ``knowledge.check_unchecked_releases`` catches checks that were never queued)."""
+
+    release = models.OneToOneField(
+        Release, primary_key=True, on_delete=models.CASCADE, related_name="stale_check", verbose_name=_("release")
+    )
+    done_at = models.DateTimeField(_("stale check done at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stale check")
+        verbose_name_plural = _("stale checks")
+
+    def __str__(self) -> str:
+        return f"{self.release} · {self.done_at:%Y-%m-%d %H:%M}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.knowledge.models import Article, ArticleVersion, Script, ScriptVersion, StaleFlag, VersionStatus
 
@@ -114,3 +115,52 @@ def work_queue_counts(*, user) -> dict[str, int]:
             items.filter(verifier=user).filter(Q(needs_verification=True) | Exists(open_flags)).count()
         )
     return counts
+
+
+# --- what a bot may see ------------------------------------------------------------------------------------
+# One rule, owned here: a published version, inside its validity window, applicable to the product version
+# the customer runs (when the bot says which). Answers' retrieval query uses the SQL form; the ORM and
+# Python forms serve the choose endpoint and the editor's "bots see this version" badge.
+
+_BOT_VISIBLE_SQL = """{v}.status = 'published'
+      AND ({v}.valid_from IS NULL OR {v}.valid_from <= now())
+      AND ({v}.valid_until IS NULL OR {v}.valid_until > now())
+      AND (%({pv})s::integer[] IS NULL OR {v}.min_product_version_key IS NULL
+           OR {v}.min_product_version_key <= %({pv})s::integer[])
+      AND (%({pv})s::integer[] IS NULL OR {v}.max_product_version_key IS NULL
+           OR {v}.max_product_version_key >= %({pv})s::integer[])"""
+
+
+def bot_visible_version_sql(*, alias: str = "v", product_version_param: str = "pv") -> str:
+    """The rule as a SQL condition on ``knowledge_articleversion``/``knowledge_scriptversion`` rows named
+    ``alias``; ``%(<product_version_param>)s`` is the product version key (``integer[]``) or NULL."""
+    return _BOT_VISIBLE_SQL.format(v=alias, pv=product_version_param)
+
+
+def bot_visible_versions(
+    versions: QuerySet, *, now: datetime | None = None, product_version_key: list[int] | None = None
+) -> QuerySet:
+    """The versions of ``versions`` a bot may see now."""
+    now = now or timezone.now()
+    visible = versions.filter(status=VersionStatus.PUBLISHED).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now)
+    )
+    if product_version_key is not None:
+        visible = visible.filter(
+            Q(min_product_version_key__isnull=True) | Q(min_product_version_key__lte=product_version_key),
+            Q(max_product_version_key__isnull=True) | Q(max_product_version_key__gte=product_version_key),
+        )
+    return visible
+
+
+def is_bot_visible(version, *, now: datetime | None = None, product_version_key: list[int] | None = None) -> bool:
+    """The same rule for one loaded version (no query)."""
+    now = now or timezone.now()
+    if version.status != VersionStatus.PUBLISHED:
+        return False
+    if (version.valid_from and version.valid_from > now) or (version.valid_until and version.valid_until <= now):
+        return False
+    if product_version_key is None:
+        return True
+    low, high = version.min_product_version_key, version.max_product_version_key
+    return (low is None or low <= product_version_key) and (high is None or high >= product_version_key)

@@ -76,7 +76,7 @@ def test_versions_sort_numerically(mall):
     from apps.catalog.services import release_record
 
     for version in ["5.9.0", "5.10.0", "5.3.0rc1", "5.3.0", "10.0"]:
-        release_record(product=mall, version=version, changed_feature_slugs=[], schedule_stale_check=False)
+        release_record(product=mall, version=version, changed_feature_slugs=[], announce=False)
     ordered = list(Release.objects.filter(product=mall).order_by("version_key").values_list("version", flat=True))
     assert ordered == ["5.3.0rc1", "5.3.0", "5.9.0", "5.10.0", "10.0"]
 

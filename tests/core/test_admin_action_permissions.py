@@ -42,13 +42,14 @@ def test_every_admin_action_declares_who_may_run_it():
 
 
 def test_the_stale_check_service_checks_who_asks():
-    from apps.catalog.services import release_record, release_schedule_stale_check
+    from apps.catalog.services import release_record
     from apps.core.errors import PermissionRefused
+    from apps.knowledge.services.stale import release_queue_stale_check
     from tests.factories import ProductFactory
 
     release = release_record(
-        product=ProductFactory(slug="mall-app"), version="5.3.0", changed_feature_slugs=[], schedule_stale_check=False
+        product=ProductFactory(slug="mall-app"), version="5.3.0", changed_feature_slugs=[], announce=False
     ).release
     with pytest.raises(PermissionRefused):
-        release_schedule_stale_check(release=release, by=UserFactory(role=roles.QA_REVIEWER))
-    release_schedule_stale_check(release=release, by=UserFactory(role=roles.ADMINISTRATOR))  # queued after commit
+        release_queue_stale_check(release=release, by=UserFactory(role=roles.QA_REVIEWER))
+    release_queue_stale_check(release=release, by=UserFactory(role=roles.ADMINISTRATOR))  # queued after commit

@@ -15,7 +15,7 @@ from django.db import connection
 
 from apps.catalog.models import Release
 from apps.conversations.models import Conversation
-from apps.knowledge.models import StaleFlag
+from apps.knowledge.models import ReleaseStaleCheck, StaleFlag
 from apps.knowledge.tasks import check_unchecked_releases_task
 from apps.qa.models import AutoScore, Finding
 from apps.qa.tasks import enqueue_scoring, score_unscored_task
@@ -173,7 +173,7 @@ def test_a_release_recorded_while_the_broker_is_down_is_checked_once_by_the_swee
     response = ci.post("/api/v1/releases/", body, format="json")
     assert response.status_code == 201  # recorded; its check could not be queued
     release = Release.objects.get(version="5.3.0")
-    assert release.stale_check_done_at is None
+    assert not ReleaseStaleCheck.objects.filter(release=release).exists()
     assert not StaleFlag.objects.exists()
 
     redis.start()  # the broker returns empty: the queued check (if any) is gone with it
@@ -183,8 +183,7 @@ def test_a_release_recorded_while_the_broker_is_down_is_checked_once_by_the_swee
     assert check_unchecked_releases_task.apply(kwargs={"minutes": 0}).get() == 0
     assert ci.post("/api/v1/releases/", body, format="json").status_code == 200
     assert StaleFlag.objects.filter(release=release).count() == 1
-    release.refresh_from_db()
-    assert release.stale_check_done_at is not None
+    assert ReleaseStaleCheck.objects.filter(release=release).exists()
 
 
 def test_a_retried_release_whose_check_was_lost_schedules_it_again(api_key_client, celery_worker, redis):
@@ -199,7 +198,7 @@ def test_a_retried_release_whose_check_was_lost_schedules_it_again(api_key_clien
     # The pipeline retries: the release is there, its check is not; the retry queues it for the worker.
     assert ci.post("/api/v1/releases/", body, format="json").status_code == 200
     release = Release.objects.get(version="5.4.0")
-    wait_for(lambda: Release.objects.filter(pk=release.pk, stale_check_done_at__isnull=False).exists(), timeout=60)
+    wait_for(lambda: Release.objects.filter(pk=release.pk, stale_check__isnull=False).exists(), timeout=60)
     assert StaleFlag.objects.filter(release=release).count() == 1
 
 

@@ -38,7 +38,7 @@ def test_the_main_lists_fit_1440_px(page_as):
     from apps.knowledge.services.stale import release_flag_stale_content
 
     release = release_record(
-        product=mall, version="5.3.0", changed_feature_slugs=["refund"], schedule_stale_check=False
+        product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False
     ).release
     release_flag_stale_content(release_id=release.pk)
 

@@ -16,7 +16,7 @@ from tests.factories import FeatureFactory, ProductFactory, article_content, edi
 
 def record(product, version, features):
     return release_record(
-        product=product, version=version, changed_feature_slugs=features, schedule_stale_check=False
+        product=product, version=version, changed_feature_slugs=features, announce=False
     ).release
 
 
@@ -139,7 +139,7 @@ def test_a_release_posted_by_ci_flags_stale_articles_through_the_celery_worker(c
     assert response.status_code == 201, response.content
     release = Release.objects.get(version="5.3.0")
 
-    wait_for(lambda: Release.objects.filter(pk=release.pk, stale_check_done_at__isnull=False).exists())
+    wait_for(lambda: Release.objects.filter(pk=release.pk, stale_check__isnull=False).exists())
     body = reader.get("/api/v1/articles/", {"stale": "true"}).json()
     assert [item["external_id"] for item in body["results"]] == ["mall-refund-001"]
     [reason] = body["results"][0]["stale_reasons"]

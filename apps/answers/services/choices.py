@@ -7,26 +7,20 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.answers.models import AnswerQuery, Decision
 from apps.answers.services.answering import asked_with, failure_streak
 from apps.core.errors import Conflict, NotFound, ValidationFailed
-from apps.knowledge.models import Article, ArticleVersion, ChannelAnswer, VersionStatus
+from apps.knowledge.models import Article, ArticleVersion, ChannelAnswer
+from apps.knowledge.selectors import bot_visible_versions
 
 
 def _published_answer(*, article_pk: int, channel: str) -> dict:
     """The article's version bots may see now, with the channel's own answer when it has one."""
-    now = timezone.now()
     version = (
-        ArticleVersion.objects.filter(article_id=article_pk, status=VersionStatus.PUBLISHED)
-        .filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=now), Q(valid_until__isnull=True) | Q(valid_until__gt=now)
-        )
-        .select_related("article")
-        .first()
+        bot_visible_versions(ArticleVersion.objects.filter(article_id=article_pk)).select_related("article").first()
     )
     if version is None:
         raise Conflict(_("That article is no longer published."))

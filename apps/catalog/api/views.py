@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.catalog.follow_ups import follow_up_done
 from apps.catalog.models import ReleaseSource
 from apps.catalog.services import features_by_slug, product_by_slug, release_record
 from apps.core.api.errors import not_found_on
@@ -51,7 +52,7 @@ class ReleaseCreateApi(APIView):
             return sorted(f.slug for f in release.changed_features.all())
 
         def get_stale_check(self, release) -> str:
-            return "done" if release.stale_check_done_at else "queued"
+            return "done" if follow_up_done(release, "stale_check") else "queued"
 
     @extend_schema(
         request=InputSerializer,

@@ -1,1 +1,1 @@
-from apps.knowledge.admin import articles, flags, scripts  # noqa: F401  (registers the admins)
+from apps.knowledge.admin import articles, flags, releases, scripts  # noqa: F401  (registers the admins)

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -32,23 +30,9 @@ from apps.knowledge.models import (
     SimilarQuestion,
     VersionStatus,
 )
+from apps.knowledge.selectors import is_bot_visible
 from apps.knowledge.services.exports import export_csv, export_xlsx
 from apps.knowledge.services.imports import SPREADSHEET_COLUMNS, ImportRejected, import_articles, read_rows
-
-
-def _answer_count(**filters) -> Subquery:
-    """Bot answers given with the article (per row of the page, through its own index)."""
-    from apps.answers.models import AnswerQuery
-
-    lookups = {f"{'created_at__gte' if k == 'since' else k}": v for k, v in filters.items()}
-    counted = (
-        AnswerQuery.objects.filter(article=OuterRef("pk"), **lookups)
-        .order_by()
-        .values("article")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Subquery(counted[:1])
 
 
 class ChannelFilter(admin.SimpleListFilter):
@@ -89,8 +73,6 @@ class ArticleAdmin(VersionedItemAdmin):
         "published_version",
         "stale",
         "verification",
-        "bot_uses",
-        "helpful_rate",
         "owner",
         "updated",
     ]
@@ -134,9 +116,6 @@ class ArticleAdmin(VersionedItemAdmin):
             .select_related("category")
             .annotate(
                 latest_question=Subquery(latest.values("standard_question")[:1]),
-                bot_uses_30d=_answer_count(since=timezone.now() - timedelta(days=30)),
-                helpful_yes=_answer_count(helpful=True),
-                helpful_no=_answer_count(helpful=False),
                 published_number=Subquery(
                     ArticleVersion.objects.filter(article=OuterRef("pk"), status=VersionStatus.PUBLISHED).values(
                         "number"
@@ -148,15 +127,6 @@ class ArticleAdmin(VersionedItemAdmin):
     @admin.display(description=gettext_lazy("standard question"), ordering="latest_question")
     def question(self, obj: Article) -> str:
         return obj.latest_question or ""
-
-    @admin.display(description=gettext_lazy("bot answers (30 days)"), ordering="bot_uses_30d")
-    def bot_uses(self, obj: Article) -> int:
-        return obj.bot_uses_30d or 0
-
-    @admin.display(description=gettext_lazy("helpful"))
-    def helpful_rate(self, obj: Article) -> str:
-        rated = (obj.helpful_yes or 0) + (obj.helpful_no or 0)
-        return f"{(obj.helpful_yes or 0) / rated:.0%} ({rated})" if rated else "—"
 
     @admin.display(description=gettext_lazy("category"), ordering="category__name")
     def category_name(self, obj: Article) -> str:
@@ -312,9 +282,6 @@ class ArticleVersionAdmin(ReadOnlyVersionAdmin):
                 }
                 for value, label in Channel.choices
             ]
-            extra["bot_visible"] = version.status == VersionStatus.PUBLISHED and (
-                (version.valid_from is None or version.valid_from <= timezone.now())
-                and (version.valid_until is None or version.valid_until > timezone.now())
-            )
+            extra["bot_visible"] = is_bot_visible(version)
             extra["article_url"] = reverse("admin:knowledge_article_change", args=[version.article_id])
         return super().change_view(request, object_id, form_url, extra)

@@ -2,8 +2,8 @@
 
 Bots read published knowledge through caches and an index. Every publish, rollback, archive or
 publishing import calls ``published_knowledge_changed()``: it bumps the knowledge generation (cached
-answers carry the generation they were computed at, so they die with it) and asks the answers index
-to pick up new versions.
+answers carry the generation they were computed at, so they die with it) and, once committed, announces
+it (``apps.knowledge.signals.published_knowledge_changed``): answers then indexes the new versions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.core.generations import bump_generation, generation
-from apps.core.queueing import enqueue_on_commit
+from apps.knowledge import signals
 
 GENERATION_KEY = "knowledge:generation"
 
@@ -29,4 +29,4 @@ def published_knowledge_changed() -> None:
     # was open may have cached an answer computed from pre-commit rows; the second bump retires it.
     _bump()
     transaction.on_commit(_bump)
-    enqueue_on_commit("answers.index_published")  # answers.index_published also runs every 5 minutes
+    transaction.on_commit(lambda: signals.published_knowledge_changed.send_robust(sender=None), robust=True)

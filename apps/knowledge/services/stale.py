@@ -9,8 +9,12 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.catalog.models import Release
+from apps.core.errors import PermissionRefused
+from apps.core.queueing import enqueue_on_commit
+from apps.knowledge.models import ReleaseStaleCheck
 
 
 @dataclass(frozen=True)
@@ -67,14 +71,34 @@ def release_flag_stale_content(*, release_id: int) -> StaleFlagging:
                 cursor.execute(statement.format(item=item), params)
                 total += cursor.rowcount
             counts[item] = total
-    Release.objects.filter(pk=release.pk).update(stale_check_done_at=params["now"])
+    ReleaseStaleCheck.objects.update_or_create(release=release, defaults={"done_at": params["now"]})
     return StaleFlagging(release_id=release.pk, articles_flagged=counts["article"], scripts_flagged=counts["script"])
+
+
+def stale_check_done(release: Release) -> bool:
+    return ReleaseStaleCheck.objects.filter(release=release).exists()
+
+
+def release_queue_stale_check(*, release: Release, by=None) -> None:
+    """Queue the stale check of a release once the current transaction commits (at once outside one): the
+    worker must see the release and its features. ``by``: who asks (``None``: the system)."""
+    if by is not None and not (by.has_perm("catalog.change_release") or by.has_perm("catalog.add_release")):
+        raise PermissionRefused(_("You may not run the stale check of a release."))
+    enqueue_on_commit("knowledge.flag_stale_for_release", release.pk)
+
+
+def on_release_recorded(sender, *, release: Release, again: bool = False, **kwargs) -> None:
+    """``catalog.signals.release_recorded``: check a new or edited release; a retry that recorded the same
+    release again is checked only if its first check never ran (the broker was away)."""
+    if again and stale_check_done(release):
+        return
+    release_queue_stale_check(release=release)
 
 
 def unchecked_releases(*, recorded_before) -> list[int]:
     """Releases recorded before this time whose stale check has not run."""
     return list(
-        Release.objects.filter(stale_check_done_at__isnull=True, created_at__lt=recorded_before)
+        Release.objects.filter(stale_check__isnull=True, created_at__lt=recorded_before)
         .order_by("created_at")
         .values_list("pk", flat=True)
     )
