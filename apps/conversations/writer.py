@@ -15,16 +15,9 @@ def setup(database: str) -> None:
     django.setup()
 
 
-def prepare_and_store(payloads: list, score: bool = True) -> list:
+def prepare_and_store(payloads: list, backfill: bool = False) -> list:
     """Check, mask and store one batch. Re-running an import is harmless, so batches need not wait for
-    the disk (see ``apps.conversations.services.ingest.store``)."""
-    from django.db import transaction
-
+    the disk (see ``apps.conversations.services.ingest.store``, which also announces what it stored)."""
     from apps.conversations.services.ingest import prepare, store
-    from apps.qa.tasks import enqueue_scoring
 
-    results = store(prepare(payloads), durable=False)
-    ids = [r.conversation_id for r in results if r.conversation_id is not None]
-    if score:
-        transaction.on_commit(lambda: enqueue_scoring(ids))  # QA's workers score what is stored
-    return results
+    return store(prepare(payloads), durable=False, backfill=backfill)

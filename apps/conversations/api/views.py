@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 from django.core.validators import RegexValidator
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
@@ -265,7 +264,6 @@ class ConversationsApi(APIView):
         if duplicates:
             raise Conflict(_("Two messages share an id; the conversation was not stored."), field_errors=duplicates)
         [result] = ingest_conversations([data])
-        _score_later([result])
         if result.status == "rejected":
             if set(result.errors) <= _UNKNOWN_REFERENCES:
                 raise NotFound(_("The conversation was not stored."), field_errors=result.errors)
@@ -301,7 +299,6 @@ class ConversationsApi(APIView):
                 bodies.append(None)
                 to_store.append((index, item))
         results = ingest_conversations([item for _index, item in to_store])
-        _score_later(results)
         for (index, _item), result in zip(to_store, results, strict=True):
             bodies[index] = {**result.as_dict(), "index": index}
         counts = {s: sum(1 for body in bodies if body["status"] == s) for s in ("created", "updated", "rejected")}
@@ -452,12 +449,3 @@ class ConversationDetailApi(APIView):
         if conversation is None:
             raise NotFound(_("No such conversation."))
         return Response(conversation_body(conversation))
-
-
-def _score_later(results) -> None:
-    """Stored conversations are scored by QA's workers (after the commit, so they can read them)."""
-    from apps.qa.tasks import enqueue_scoring
-
-    ids = [r.conversation_id for r in results if r.conversation_id is not None]
-    if ids:
-        transaction.on_commit(lambda: enqueue_scoring(ids))

@@ -26,9 +26,10 @@ from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from apps.catalog.models import Product
-from apps.conversations.models import Agent, AgentKind, Channel, Customer, Team
+from apps.conversations.models import Agent, AgentKind, Channel, Conversation, Customer, Team
 from apps.conversations.payload import ConversationIn, PayloadErrors, parse_conversation
 from apps.conversations.services.metrics import recompute_metrics
+from apps.conversations.signals import conversations_stored
 from apps.core.masking import masker_from_settings
 
 MAX_BATCH = 1000
@@ -101,11 +102,16 @@ def prepare(raw_items: Iterable[object]) -> Prepared:
     return Prepared(results, parsed)
 
 
-def store(batch: Prepared, *, create_unknown: bool | None = None, durable: bool = True) -> list[ItemResult]:
+def store(
+    batch: Prepared, *, create_unknown: bool | None = None, durable: bool = True, backfill: bool = False
+) -> list[ItemResult]:
     """Write a prepared batch in one transaction; one result per item, in order.
 
     ``durable=False`` (file imports, which can simply be run again) commits without waiting for the
     write-ahead log to reach the disk: a database crash may lose the last batches, never corrupt them.
+
+    Once committed, the stored conversations are announced with :data:`conversations_stored` (QA queues
+    them for scoring unless ``backfill``).
     """
     create_unknown = settings.CONVERSATIONS_CREATE_UNKNOWN if create_unknown is None else create_unknown
     results, parsed = batch.results, batch.parsed
@@ -129,14 +135,25 @@ def store(batch: Prepared, *, create_unknown: bool | None = None, durable: bool 
                 except DatabaseError as exc:
                     results[index].status = "rejected"
                     results[index].errors = {"non_field_errors": [_("Could not be stored: %(e)s") % {"e": exc}]}
+    _announce_after_commit(results, backfill=backfill)
     return results
 
 
 def ingest_conversations(
-    raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True
+    raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True, backfill: bool = False
 ) -> list[ItemResult]:
     """Check, mask and store conversations as sent (dicts); one result per item, in order."""
-    return store(prepare(raw_items), create_unknown=create_unknown, durable=durable)
+    return store(prepare(raw_items), create_unknown=create_unknown, durable=durable, backfill=backfill)
+
+
+def _announce_after_commit(results: list[ItemResult], *, backfill: bool) -> None:
+    """Send :data:`conversations_stored` for the stored conversations once the caller's transaction commits
+    (at once when there is none). Robustly: the conversations are committed by then, so a receiver's failure
+    is logged (``django.dispatch``), never raised into the request or import that stored them; what it did
+    not do, its sweeper does (``qa.score_unscored`` for scoring)."""
+    ids = sorted({r.conversation_id for r in results if r.conversation_id is not None})
+    if ids:
+        transaction.on_commit(lambda: conversations_stored.send_robust(sender=Conversation, ids=ids, backfill=backfill))
 
 
 def _str(value: object) -> str | None:
@@ -183,10 +200,50 @@ def _lock_customers(parsed: list[tuple[int, ConversationIn]]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, b) FROM unnest(%s::int[]) AS b", [_LOCK_SPACE, buckets])
 
 
+Key = tuple[int, str]  # a conversation's identity: (channel id, external id)
+Merged = dict[Key, tuple[list[int], ConversationIn]]  # a conversation: the indexes that sent it, all it says
+
+_COLUMNS = "conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count"
+# Binary COPY: no text escaping here, no timestamp parsing in the server.
+_TYPES = ["int8", "text", "text", "text", "int8", "timestamptz", "text", "text", "int2"]
+
+
+@dataclass
+class _Dimensions:
+    """Ids of the batch's channels, teams, agents and customers by natural key."""
+
+    channels: dict[str, int]
+    teams: dict[str, int]
+    agents: dict[str, int]
+    customers: dict[str, int]
+
+
 def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], create_unknown: bool) -> None:
+    """Store a batch set-wise in the current transaction and fill in the results of its items."""
     _lock_customers(parsed)
-    # First what can reject a conversation (unknown products; unknown channels, teams and agents when they
-    # are not to be created), so that a rejected conversation creates nothing, not even a team.
+    products = _reject_unknown(parsed, results, create_unknown)
+    parsed = [(index, item) for index, item in parsed if results[index].status != "rejected"]
+    dimensions = _create_dimensions(parsed)
+    merged = _merge_repeats(parsed, dimensions.channels)
+    if not merged:
+        return
+    keys = sorted(merged)  # a fixed order: concurrent batches lock conversations in the same order
+    stored = _upsert_conversations(keys, merged, products, dimensions)
+    # New conversations (this transaction holds their rows): nothing of theirs is stored yet.
+    added = _copy_messages_of_new([key for key in keys if stored[key][1]], merged, stored, dimensions.agents)
+    known = [key for key in keys if not stored[key][1]]
+    for conversation_id, count in _copy_messages_of_known(known, merged, stored, dimensions.agents).items():
+        added[conversation_id] = added.get(conversation_id, 0) + count
+    recompute_metrics([pk for pk, _created in stored.values()])
+    _fill_results(results, keys, merged, stored, added)
+
+
+def _reject_unknown(
+    parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], create_unknown: bool
+) -> dict[str, int]:
+    """Reject the conversations naming an unknown product (or an unknown channel, team or agent when those
+    are not to be created), before anything is written, so that a rejected conversation creates nothing, not
+    even a team. Returns the ids of the batch's known products by slug."""
     products = dict(
         Product.objects.filter(slug__in={i.product for _n, i in parsed if i.product}).values_list("slug", "pk")
     )
@@ -205,10 +262,12 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
         unknown_agents = sorted(_agent_senders(item) - known_agents.keys())
         if unknown_agents:
             _reject(results, index, "messages", _("Unknown agents: %(v)s.") % {"v": ", ".join(unknown_agents)})
-    parsed = [(index, item) for index, item in parsed if results[index].status != "rejected"]
+    return products
 
-    # Then the dimensions of the accepted conversations, created on first sight. A new human agent joins
-    # the team of the conversation it first appears in.
+
+def _create_dimensions(parsed: list[tuple[int, ConversationIn]]) -> _Dimensions:
+    """The dimensions of the accepted conversations, created on first sight. A new human agent joins the team
+    of the conversation it first appears in."""
     agent_kinds: dict[str, str] = {}
     agent_teams: dict[str, str] = {}
     for _index, item in parsed:
@@ -227,12 +286,17 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
         lambda code: {"kind": agent_kinds[code], "team_id": teams.get(agent_teams.get(code, ""))},
     )
     customers = _ids(Customer, "external_id", {i.customer for _n, i in parsed if i.customer}, True)
+    return _Dimensions(channels, teams, agents, customers)
 
-    accepted: dict[tuple[int, str], tuple[list[int], ConversationIn]] = {}
+
+def _merge_repeats(parsed: list[tuple[int, ConversationIn]], channels: dict[str, int]) -> Merged:
+    """The batch by conversation: the same conversation sent twice in one batch becomes one upsert with all
+    its messages, the later item's fields winning and the tags joined."""
+    merged: Merged = {}
     for index, item in parsed:
         key = (channels[item.channel], item.external_id)
-        if key in accepted:  # the same conversation twice in one batch: one upsert, all messages
-            indexes, first = accepted[key]
+        if key in merged:
+            indexes, first = merged[key]
             indexes.append(index)
             known = {m.external_id for m in first.messages}
             first.messages += [m for m in item.messages if m.external_id not in known]
@@ -241,12 +305,17 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
                     setattr(first, name, getattr(item, name))
             first.tags = sorted(set(first.tags or []) | set(item.tags or [])) if (first.tags or item.tags) else None
         else:
-            accepted[key] = ([index], item)
-    if not accepted:
-        return
+            merged[key] = ([index], item)
+    return merged
 
-    keys = sorted(accepted)  # a fixed order: concurrent batches lock conversations in the same order
-    rows = [accepted[k][1] for k in keys]
+
+def _upsert_conversations(
+    keys: list[Key], merged: Merged, products: dict[str, int], dimensions: _Dimensions
+) -> dict[Key, tuple[int, bool]]:
+    """Insert or update the conversations in one statement, in ``keys`` order; (id, created) by key. What a
+    resend leaves out (null, empty) keeps its stored value; tags are joined."""
+    rows = [merged[k][1] for k in keys]
+    teams, customers = dimensions.teams, dimensions.customers
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -283,68 +352,77 @@ def _write(parsed: list[tuple[int, ConversationIn]], results: list[ItemResult], 
                 [r.handoff for r in rows],
             ],
         )
-        stored = {
-            (channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()
-        }
+        return {(channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()}
 
-        def rows(keys_: list[tuple[int, str]]):
-            for key in keys_:
-                conversation_id = stored[key][0]
-                for m in accepted[key][1].messages:
-                    agent_id = agents.get(m.sender) if m.role in ("agent", "bot") else None
-                    yield (
-                        conversation_id,
-                        m.external_id,
-                        m.role,
-                        m.sender,
-                        agent_id,
-                        m.sent_at,
-                        m.text,
-                        m.type,
-                        m.masked_count,
-                    )
 
-        columns = "conversation_id, external_id, role, sender, agent_id, sent_at, text, type, masked_count"
-        # Binary COPY: no text escaping here, no timestamp parsing in the server.
-        types = ["int8", "text", "text", "text", "int8", "timestamptz", "text", "text", "int2"]
-        added: dict[int, int] = {}
-        # New conversations (this transaction holds their rows): nothing of theirs is stored yet, so their
-        # messages go straight in with COPY.
-        new = [key for key in keys if stored[key][1]]
-        if new:
-            with cursor.cursor.copy(f"COPY conversations_message ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                for row in rows(new):
-                    copy.write_row(row)
-            for key in new:
-                added[stored[key][0]] = len(accepted[key][1].messages)
-        # Known conversations: through a temporary table, skipping the message ids already stored.
-        known = [key for key in keys if not stored[key][1]]
-        if known:
-            cursor.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS incoming_message (conversation_id bigint, external_id text, "
-                "role text, sender text, agent_id bigint, sent_at timestamptz, text text, type text, "
-                "masked_count smallint) ON COMMIT DELETE ROWS"
-            )
-            with cursor.cursor.copy(f"COPY incoming_message ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(types)
-                for row in rows(known):
-                    copy.write_row(row)
-            cursor.execute(
-                f"""
-                INSERT INTO conversations_message ({columns})
-                SELECT {columns} FROM incoming_message ORDER BY conversation_id, external_id
-                ON CONFLICT (conversation_id, external_id) DO NOTHING
-                RETURNING conversation_id
-                """
-            )
-            for (conversation_id,) in cursor.fetchall():
-                added[conversation_id] = added.get(conversation_id, 0) + 1
-            cursor.execute("DELETE FROM incoming_message")
-    recompute_metrics([pk for pk, _created in stored.values()])
+def _message_rows(keys: list[Key], merged: Merged, stored: dict[Key, tuple[int, bool]], agents: dict[str, int]):
+    """The message rows of these conversations, in ``_COLUMNS`` order."""
+    for key in keys:
+        conversation_id = stored[key][0]
+        for m in merged[key][1].messages:
+            agent_id = agents.get(m.sender) if m.role in ("agent", "bot") else None
+            yield conversation_id, m.external_id, m.role, m.sender, agent_id, m.sent_at, m.text, m.type, m.masked_count
+
+
+def _copy_messages_of_new(
+    keys: list[Key], merged: Merged, stored: dict[Key, tuple[int, bool]], agents: dict[str, int]
+) -> dict[int, int]:
+    """Messages of conversations this transaction created go straight into the table with COPY (none of theirs
+    can be stored yet). Messages added by conversation id."""
+    if not keys:
+        return {}
+    copy_in = f"COPY conversations_message ({_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_in) as copy:
+        copy.set_types(_TYPES)
+        for row in _message_rows(keys, merged, stored, agents):
+            copy.write_row(row)
+    return {stored[key][0]: len(merged[key][1].messages) for key in keys}
+
+
+def _copy_messages_of_known(
+    keys: list[Key], merged: Merged, stored: dict[Key, tuple[int, bool]], agents: dict[str, int]
+) -> dict[int, int]:
+    """Messages of conversations already stored go through a temporary table, skipping the message ids
+    already stored (a resend adds only what is new). Messages added by conversation id."""
+    added: dict[int, int] = {}
+    if not keys:
+        return added
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming_message (conversation_id bigint, external_id text, "
+            "role text, sender text, agent_id bigint, sent_at timestamptz, text text, type text, "
+            "masked_count smallint) ON COMMIT DELETE ROWS"
+        )
+        with cursor.cursor.copy(f"COPY incoming_message ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_TYPES)
+            for row in _message_rows(keys, merged, stored, agents):
+                copy.write_row(row)
+        cursor.execute(
+            f"""
+            INSERT INTO conversations_message ({_COLUMNS})
+            SELECT {_COLUMNS} FROM incoming_message ORDER BY conversation_id, external_id
+            ON CONFLICT (conversation_id, external_id) DO NOTHING
+            RETURNING conversation_id
+            """
+        )
+        for (conversation_id,) in cursor.fetchall():
+            added[conversation_id] = added.get(conversation_id, 0) + 1
+        cursor.execute("DELETE FROM incoming_message")
+    return added
+
+
+def _fill_results(
+    results: list[ItemResult],
+    keys: list[Key],
+    merged: Merged,
+    stored: dict[Key, tuple[int, bool]],
+    added: dict[int, int],
+) -> None:
+    """Each item's outcome. A conversation sent twice in one batch: its first item counts the creation and
+    the messages added, the later ones are updates that added nothing."""
     for key in keys:
         pk, created = stored[key]
-        for n, index in enumerate(accepted[key][0]):
+        for n, index in enumerate(merged[key][0]):
             results[index].status = "created" if created and n == 0 else "updated"
             results[index].conversation_id = pk
             results[index].messages_added = added.get(pk, 0) if n == 0 else 0

@@ -35,9 +35,14 @@ class Command(BaseCommand):
         parser.add_argument("--writers", type=int, default=2, help="Writer processes (one connection each).")
         parser.add_argument("--quiet", action="store_true", help="No progress lines.")
         parser.add_argument(
-            "--no-scoring",
+            "--backfill",
             action="store_true",
-            help="Do not queue the conversations for QA scoring (e.g. a backfill rescored later by a job).",
+            help=(
+                "A backfill: store the conversations without queueing them for QA scoring. The qa.score_unscored "
+                "sweeper (every 10 minutes, while a scorecard is published) queues up to 50,000 conversations "
+                "changed in the last 3 hours that have no up-to-date score; for what it does not reach, start a "
+                "rescoring job over the conversations' dates in the QA admin."
+            ),
         )
 
     def handle(self, *args, **options) -> None:
@@ -106,7 +111,7 @@ class Command(BaseCommand):
                 submitted = [
                     (
                         pool.submit(
-                            writer.prepare_and_store, [payload for _line, payload in part], not options["no_scoring"]
+                            writer.prepare_and_store, [payload for _line, payload in part], options["backfill"]
                         ),
                         part,
                     )
