@@ -8,17 +8,17 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
+        from apps.accounts import roles
         from apps.core.navigation import register_home, register_link
-        from apps.insights.views import may_open_dashboard, may_open_knowledge_health
 
         register_link(
-            label=_("Service"), url_name="insights:dashboard", may_open=may_open_dashboard, order=60, icon="monitoring"
+            label=_("Service"), url_name="insights:dashboard", may_open=roles.is_qa_lead, order=60, icon="monitoring"
         )
         register_link(
             label=_("Knowledge health"),
             url_name="insights:knowledge",
-            may_open=may_open_knowledge_health,
+            may_open=roles.may_read_knowledge_health,
             order=70,
             icon="health_and_safety",
         )
-        register_home(url_name="insights:dashboard", applies_to=may_open_dashboard, priority=10)  # QA leads
+        register_home(url_name="insights:dashboard", applies_to=roles.is_qa_lead, priority=10)  # QA leads

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.answers.gaps import gap_groups
 from apps.catalog.models import Product
+from apps.core.sql import fetch_rows
 
 
 def admin_url(name: str, **filters) -> str:
@@ -34,16 +34,10 @@ class ProductHealth:
     links: dict[str, str] = field(default_factory=dict)
 
 
-def _rows(sql: str, params: dict) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def product_health(*, unused_days: int = 30) -> list[ProductHealth]:
     now = timezone.now()
     products = {p.pk: ProductHealth(p) for p in Product.objects.order_by("name")}
-    for product_id, articles, scripts, oldest in _rows(
+    for product_id, articles, scripts, oldest in fetch_rows(
         """
         SELECT coalesce(a.product_id, s.product_id), count(DISTINCT f.article_id), count(DISTINCT f.script_id),
                extract(day FROM %(now)s - min(f.created_at))::int
@@ -57,7 +51,7 @@ def product_health(*, unused_days: int = 30) -> list[ProductHealth]:
         if product_id in products:
             health = products[product_id]
             health.stale_articles, health.stale_scripts, health.oldest_stale_days = articles, scripts, oldest
-    for product_id, articles, scripts, oldest in _rows(
+    for product_id, articles, scripts, oldest in fetch_rows(
         """
         SELECT product_id, count(*) FILTER (WHERE kind = 'a'), count(*) FILTER (WHERE kind = 's'),
                max(extract(day FROM %(now)s - due))::int
@@ -77,7 +71,7 @@ def product_health(*, unused_days: int = 30) -> list[ProductHealth]:
             health = products[product_id]
             health.overdue_articles, health.overdue_scripts = articles, scripts
             health.oldest_overdue_days = max(oldest or 0, 0)
-    for product_id, unused in _rows(
+    for product_id, unused in fetch_rows(
         """
         SELECT a.product_id, count(*)
         FROM knowledge_article a
@@ -106,7 +100,7 @@ def product_health(*, unused_days: int = 30) -> list[ProductHealth]:
 
 
 def least_helpful(*, days: int = 90, minimum_feedback: int = 3, limit: int = 10) -> list[dict]:
-    rows = _rows(
+    rows = fetch_rows(
         """
         SELECT a.id, a.external_id, p.name, count(*) FILTER (WHERE q.helpful) AS helpful,
                count(*) FILTER (WHERE NOT q.helpful) AS unhelpful
@@ -135,7 +129,7 @@ def least_helpful(*, days: int = 90, minimum_feedback: int = 3, limit: int = 10)
 
 
 def unused_articles(*, days: int = 30, limit: int = 20) -> list[dict]:
-    rows = _rows(
+    rows = fetch_rows(
         """
         SELECT a.id, a.external_id, p.name
         FROM knowledge_article a JOIN catalog_product p ON p.id = a.product_id
@@ -164,7 +158,7 @@ def unanswered_topics(*, limit: int = 10) -> list[dict]:
 
 
 def release_effects(*, limit: int = 10) -> list[dict]:
-    rows = _rows(
+    rows = fetch_rows(
         """
         SELECT r.id, p.name, r.version, r.released_at, count(f.id),
                count(f.id) FILTER (WHERE f.cleared_at IS NOT NULL), count(f.id) FILTER (WHERE f.cleared_at IS NULL)

@@ -9,6 +9,10 @@ from datetime import date, timedelta
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts import roles
+from apps.catalog.models import Product
+from apps.conversations.models import Agent, Channel, Team
+
 # metric → (label, SQL numerator, SQL denominator, unit)
 METRICS: dict[str, tuple] = {
     "conversations": (_("conversations"), "sum(conversations)", None, "count"),
@@ -60,6 +64,24 @@ class Filters:
     def previous(self) -> Filters:
         length = (self.end - self.start).days + 1
         return replace(self, start=self.start - timedelta(days=length), end=self.start - timedelta(days=1))
+
+
+def teams_visible_to(user) -> tuple[int, ...] | None:
+    """The teams whose figures this person reads: a lead's own teams; administrators every team (None)."""
+    if roles.is_administrator(user):
+        return None
+    return tuple(Team.objects.filter(leads=user).values_list("pk", flat=True))
+
+
+def filter_choices(filters: Filters) -> dict:
+    """What the dashboard's filters offer: ``channels``, ``teams`` (those the viewer reads), ``products``, and
+    ``agent`` (the one chosen, or None). Querysets, read when the page shows them."""
+    return {
+        "channels": Channel.objects.only("id", "name"),
+        "teams": Team.objects.only("id", "name").filter(**({} if filters.teams is None else {"pk__in": filters.teams})),
+        "products": Product.objects.only("id", "name"),
+        "agent": Agent.objects.filter(pk=filters.agent).first() if filters.agent else None,
+    }
 
 
 def _where(filters: Filters, *, agent_table: bool) -> tuple[str, dict]:

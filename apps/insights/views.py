@@ -3,8 +3,10 @@ every table exports to CSV (``?export=name``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -17,8 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.accounts import roles
-from apps.catalog.models import Product
-from apps.conversations.models import Agent, Channel, Team
 from apps.core.csv_export import csv_response
 from apps.core.params import plain_int
 from apps.insights import knowledge_health
@@ -28,34 +28,23 @@ from apps.insights.selectors import (
     METRICS,
     Filters,
     breakdown,
+    filter_choices,
     metrics_for,
     series,
     summary,
+    teams_visible_to,
 )
 
-DASHBOARD_ROLES = {roles.QA_LEAD, roles.ADMINISTRATOR}
-KNOWLEDGE_ROLES = {roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER, roles.QA_LEAD, roles.ADMINISTRATOR}
 
+def allowed(may_open: Callable[[Any], bool]):
+    """The door of an insights page: signed in, and ``may_open`` (an ``accounts.roles`` predicate, the same
+    one its link in the portal menu asks)."""
 
-def has_role(user, role_names: set[str]) -> bool:
-    """The rule of every insights page, and of its link in the portal menu."""
-    return user.is_authenticated and (user.is_superuser or bool(role_names & roles.role_names(user)))
-
-
-def may_open_dashboard(user) -> bool:
-    return has_role(user, DASHBOARD_ROLES)
-
-
-def may_open_knowledge_health(user) -> bool:
-    return has_role(user, KNOWLEDGE_ROLES)
-
-
-def allowed(role_names: set[str]):
     def decorate(view):
         @wraps(view)
         @login_required
         def wrapped(request, *args, **kwargs):
-            if not has_role(request.user, role_names):
+            if not may_open(request.user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -87,13 +76,6 @@ def _int(value: str | None) -> int | None:
     return plain_int(value)
 
 
-def visible_teams(user) -> tuple[int, ...] | None:
-    """A lead sees the teams they lead; administrators everything (None)."""
-    if user.is_superuser or roles.ADMINISTRATOR in roles.role_names(user):
-        return None
-    return tuple(Team.objects.filter(leads=user).values_list("pk", flat=True))
-
-
 def _filters(request: HttpRequest) -> Filters:
     today = timezone.localdate()
     end = _date(request.GET.get("end"), today)
@@ -108,7 +90,7 @@ def _filters(request: HttpRequest) -> Filters:
         team=_int(request.GET.get("team")),
         product=_int(request.GET.get("product")),
         agent=_int(request.GET.get("agent")),
-        teams=visible_teams(request.user),
+        teams=teams_visible_to(request.user),
     )
 
 
@@ -134,7 +116,7 @@ def _drill(filters: Filters, by: str, pk) -> str:
 
 
 @require_GET
-@allowed(DASHBOARD_ROLES)
+@allowed(roles.is_qa_lead)
 def dashboard(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     grain = "week" if request.GET.get("grain") == "week" else "day"
@@ -208,19 +190,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "series": {k: [p[k] for p in points] for k in labels},
                 "names": {k: str(v) for k, v in labels.items()},
             },
-            "channels": Channel.objects.only("id", "name"),
-            "teams": Team.objects.only("id", "name").filter(
-                **({} if filters.teams is None else {"pk__in": filters.teams})
-            ),
-            "products": Product.objects.only("id", "name"),
-            "agent": Agent.objects.filter(pk=filters.agent).first() if filters.agent else None,
+            **filter_choices(filters),
             "query": query.urlencode(),
         },
     )
 
 
 @require_GET
-@allowed(KNOWLEDGE_ROLES)
+@allowed(roles.may_read_knowledge_health)
 def knowledge(request: HttpRequest) -> HttpResponse:
     health = knowledge_health.product_health()
     helpful = knowledge_health.least_helpful()

@@ -1,28 +1,28 @@
 """Writing reviews: drafts saved as the reviewer works, one submission however many clicks, disputes and
-their rulings with the score recomputed and every change kept, calibration sessions and their reports."""
+their rulings with the score recomputed and every change kept, calibration sessions (their reports are
+read in ``selectors.calibration``)."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts import roles
 from apps.conversations.models import Conversation
+from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.core.masking import mask_text
 from apps.core.params import is_plain_int
 from apps.qa.models import AutoScore, Criterion, Finding, ReviewTask, ScorecardVersion
 from apps.qa.scorecard_maths import NA, OUTCOMES, PASS, Line, score
 from apps.qa.services.assignment import task_transition
-from apps.reviews import selectors
 from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review, ReviewRevision
+from apps.reviews.selectors.access import may_rule_on, scope_conversations
 
 MAX_SECONDS_PER_SAVE = 120  # the browser reports active time in small increments; more is not believed
 VERDICTS = ("confirmed", "overturned")
@@ -47,10 +47,12 @@ def revision_reason_label(reason: str) -> str:
     return reason
 
 
-class ReviewError(ValueError):
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or {}
+class ReviewError(ValidationFailed):
+    """A review, dispute or calibration session refused as sent; ``field_errors`` says where, field by field."""
+
+
+class ReviewConflict(Conflict):
+    """The task, review or dispute is no longer in a state that allows this (already submitted, ruled on…)."""
 
 
 def version_lines(version: ScorecardVersion) -> list[Line]:
@@ -79,14 +81,14 @@ def review_open_task(task: ReviewTask, user) -> Review:
     """The review of a task of mine: the draft (created pre-filled on first open; the task starts)."""
     task = ReviewTask.objects.select_for_update().get(pk=task.pk)
     if task.assignee_id != user.pk:
-        raise PermissionDenied(_("This task is not in your queue."))
+        raise PermissionRefused(_("This task is not in your queue."))
     review = Review.objects.filter(task=task).first()
     if review is not None:
         return review
     if task.state == ReviewTask.State.PENDING:
         task_transition(task, "start", actor=user)
     elif task.state != ReviewTask.State.IN_PROGRESS:
-        raise ReviewError(_("This task is %(state)s.") % {"state": task.get_state_display()})
+        raise ReviewConflict(_("This task is %(state)s.") % {"state": task.get_state_display()})
     return Review.objects.create(
         task=task,
         conversation_id=task.conversation_id,
@@ -179,7 +181,7 @@ def _check(review: Review, data: dict) -> dict:
         seconds = 0
     clean["active_seconds"] = min(int(seconds), MAX_SECONDS_PER_SAVE)
     if errors:
-        raise ReviewError(_("The draft was not saved."), errors)
+        raise ReviewError(_("The draft was not saved."), field_errors=errors)
     return clean
 
 
@@ -200,9 +202,9 @@ def review_save_draft(review: Review, user, data: dict) -> Review:
     """Save what the reviewer has so far (autosave); returns the review with its live score."""
     review = Review.objects.select_for_update().select_related("version").get(pk=review.pk)
     if review.reviewer_id != user.pk:
-        raise PermissionDenied(_("This is not your review."))
+        raise PermissionRefused(_("This is not your review."))
     if review.status == Review.Status.SUBMITTED:
-        raise ReviewError(_("This review is already submitted."))
+        raise ReviewConflict(_("This review is already submitted."))
     _apply(review, _check(review, data))
     _rescore(review)
     review.save()
@@ -214,7 +216,7 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
     """Submit once: a second submission (a double click, a retry) returns the same review unchanged."""
     review = Review.objects.select_for_update(of=("self",)).select_related("version", "task").get(pk=review.pk)
     if review.reviewer_id != user.pk:
-        raise PermissionDenied(_("This is not your review."))
+        raise PermissionRefused(_("This is not your review."))
     if review.status == Review.Status.SUBMITTED:
         return review
     if data:
@@ -224,7 +226,7 @@ def review_submit(review: Review, user, data: dict | None = None) -> Review:
         # One error per criterion, keyed like the other outcome errors: the page marks each one in place.
         raise ReviewError(
             _("Score every criterion first: %(c)s.") % {"c": "、".join(c.title for c in missing)},
-            {f"outcomes.{c.id}": [_("Score this criterion: pass, fail or N/A.")] for c in missing},
+            field_errors={f"outcomes.{c.id}": [_("Score this criterion: pass, fail or N/A.")] for c in missing},
         )
     _rescore(review)
     review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
@@ -250,24 +252,24 @@ def dispute_raise(review: Review, criterion: Criterion, user, reason: str) -> Di
     )
     served_by = review.conversation.served_by
     if served_by is None or served_by.user_id != user.pk or review.calibration_item_id:
-        raise PermissionDenied(_("Only the agent who served the conversation may dispute its review."))
+        raise PermissionRefused(_("Only the agent who served the conversation may dispute its review."))
     if review.status != Review.Status.SUBMITTED:
-        raise ReviewError(_("Only a submitted review can be disputed."))
+        raise ReviewConflict(_("Only a submitted review can be disputed."))
     deadline = review.submitted_at + timedelta(days=settings.REVIEW_DISPUTE_WINDOW_DAYS)
     if timezone.now() > deadline:
         raise ReviewError(_("The dispute window closed on %(d)s.") % {"d": f"{timezone.localtime(deadline):%Y-%m-%d}"})
     if criterion.version_id != review.version_id:
         raise ReviewError(_("Not a criterion of this review."))
     if not reason.strip():
-        raise ReviewError(_("Say why."), {"reason": [_("This field is required.")]})
+        raise ReviewError(_("Say why."), field_errors={"reason": [_("This field is required.")]})
     if problem := _text_problem(reason, MAX_REASON_LENGTH):
-        raise ReviewError(problem, {"reason": [problem]})
+        raise ReviewError(problem, field_errors={"reason": [problem]})
     reason = mask_text(reason)
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(review=review, criterion=criterion, raised_by=user, reason=reason.strip())
     except IntegrityError:
-        raise ReviewError(_("This criterion is already disputed.")) from None
+        raise ReviewConflict(_("This criterion is already disputed.")) from None
     if review.task is not None and review.task.state == ReviewTask.State.SUBMITTED:
         task_transition(review.task, "dispute", actor=user, note=f"{criterion.title}: {reason.strip()}"[:200])
     return dispute
@@ -279,13 +281,13 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
     ruling is final; when no dispute of the review is left open, its task is resolved and closed."""
     dispute = Dispute.objects.select_for_update().select_related("review", "criterion").get(pk=dispute.pk)
     if dispute.status != Dispute.Status.OPEN:
-        raise ReviewError(_("This dispute was already ruled on."))
-    if not selectors.may_rule_on(user, dispute):
-        raise PermissionDenied(_("You do not rule on this dispute."))
+        raise ReviewConflict(_("This dispute was already ruled on."))
+    if not may_rule_on(user, dispute):
+        raise PermissionRefused(_("You do not rule on this dispute."))
     if not note.strip():
-        raise ReviewError(_("Explain the ruling."), {"note": [_("This field is required.")]})
+        raise ReviewError(_("Explain the ruling."), field_errors={"note": [_("This field is required.")]})
     if problem := _text_problem(note, MAX_REASON_LENGTH):
-        raise ReviewError(problem, {"note": [problem]})
+        raise ReviewError(problem, field_errors={"note": [problem]})
     note = mask_text(note)
     if overturn and outcome not in OUTCOMES:
         raise ReviewError(_("One of: pass, fail, na."))
@@ -319,8 +321,8 @@ def dispute_rule(dispute: Dispute, user, *, overturn: bool, note: str, outcome: 
 
 @transaction.atomic
 def calibration_create(*, name: str, version: ScorecardVersion, conversations, reviewers, by) -> CalibrationSession:
-    if not selectors.is_lead(by):
-        raise PermissionDenied(_("Only QA leads create calibration sessions."))
+    if not roles.is_qa_lead(by):
+        raise PermissionRefused(_("Only QA leads create calibration sessions."))
     conversations, reviewers = list(conversations), list(reviewers)
     errors = {}
     if not name.strip():
@@ -330,16 +332,16 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
     if not conversations:
         errors["conversations"] = [_("Choose at least one conversation.")]
     visible = set(
-        selectors.scope_conversations(
-            by, Conversation.objects.filter(pk__in=[c.pk for c in conversations])
-        ).values_list("pk", flat=True)
+        scope_conversations(by, Conversation.objects.filter(pk__in=[c.pk for c in conversations])).values_list(
+            "pk", flat=True
+        )
     )  # one query for the whole list, not one per conversation
     outside = [c.external_id for c in conversations if c.pk not in visible]
     if outside:
         errors["conversations"] = [
             _("Not conversations of the teams you lead: %(v)s.") % {"v": ", ".join(sorted(outside)[:10])}
         ]
-    not_reviewers = [r.get_username() for r in reviewers if not selectors.is_reviewer(r)]
+    not_reviewers = [r.get_username() for r in reviewers if not roles.is_qa_reviewer(r)]
     served = {c.served_by.user_id for c in conversations if c.served_by_id and c.served_by.user_id}
     serving = [r.get_username() for r in reviewers if r.pk in served]
     if any(r.pk == by.pk for r in reviewers):
@@ -352,7 +354,7 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
         # With the lead's reference, one reviewer already makes two coders for the agreement.
         errors["reviewers"] = [_("Choose at least one reviewer.")]
     if errors:
-        raise ReviewError(_("The session was not created."), errors)
+        raise ReviewError(_("The session was not created."), field_errors=errors)
     session = CalibrationSession.objects.create(name=name.strip(), version=version, created_by=by)
     session.reviewers.set(reviewers)
     CalibrationItem.objects.bulk_create([CalibrationItem(session=session, conversation=c) for c in conversations])
@@ -363,9 +365,9 @@ def calibration_create(*, name: str, version: ScorecardVersion, conversations, r
 def calibration_open_review(item: CalibrationItem, user) -> Review:
     """My blind review of a calibration conversation (the lead's is the reference)."""
     session = item.session
-    reference = selectors.is_lead(user) and session.created_by_id == user.pk
+    reference = roles.is_qa_lead(user) and session.created_by_id == user.pk
     if not reference and not session.reviewers.filter(pk=user.pk).exists():
-        raise PermissionDenied(_("You are not in this calibration session."))
+        raise PermissionRefused(_("You are not in this calibration session."))
     review, _created = Review.objects.get_or_create(
         calibration_item=item,
         reviewer=user,
@@ -376,107 +378,3 @@ def calibration_open_review(item: CalibrationItem, user) -> Review:
         },
     )
     return review
-
-
-@dataclass
-class ReviewerDeviation:
-    reviewer: str
-    reviews: int
-    mean_abs_score_deviation: float | None
-    criterion_agreement: float | None  # share of criterion outcomes equal to the reference
-
-
-@dataclass
-class CalibrationReport:
-    session: CalibrationSession
-    alpha: float | None  # Krippendorff's alpha (nominal) across reviewers and the lead's reference
-    criteria: list[tuple[str, float | None, int]] = field(default_factory=list)  # title, agreement, n
-    reviewers: list[ReviewerDeviation] = field(default_factory=list)
-    complete: bool = False
-
-
-def krippendorff_alpha_nominal(units: list[list[str]]) -> float | None:
-    """Krippendorff's alpha for nominal values; each unit is the values the coders gave it (units with
-    fewer than two values are not pairable and are left out). None when there is no pairable variation
-    to measure."""
-    coincidences: Counter = Counter()
-    for values in units:
-        m = len(values)
-        if m < 2:
-            continue
-        counts = Counter(values)
-        for a in counts:
-            for b in counts:
-                pairs = counts[a] * (counts[b] - (1 if a == b else 0))
-                if pairs:
-                    coincidences[(a, b)] += pairs / (m - 1)
-    totals: Counter = Counter()
-    for (a, _b), weight in coincidences.items():
-        totals[a] += weight
-    n = sum(totals.values())
-    if n <= 1:
-        return None
-    observed = sum(w for (a, b), w in coincidences.items() if a != b)
-    expected = sum(totals[a] * totals[b] for a in totals for b in totals if a != b) / (n - 1)
-    if expected == 0:
-        return 1.0 if observed == 0 else None
-    return 1 - observed / expected
-
-
-def calibration_report(session: CalibrationSession) -> CalibrationReport:
-    reviews = list(
-        Review.objects.filter(calibration_item__session=session, status=Review.Status.SUBMITTED).select_related(
-            "reviewer"
-        )
-    )
-    criteria = list(session.version.criteria.order_by("section__position", "position", "id"))
-    references = {r.calibration_item_id: r for r in reviews if r.is_reference}
-    others = [r for r in reviews if not r.is_reference]
-    units: list[list[str]] = []
-    per_criterion: list[tuple[str, float | None, int]] = []
-    for criterion in criteria:
-        key = str(criterion.id)
-        matches = total = 0
-        by_item: dict[int, list[str]] = defaultdict(list)
-        for reference in references.values():  # the lead scores too: a coder of the agreement
-            if key in reference.outcomes:
-                by_item[reference.calibration_item_id].append(reference.outcomes[key])
-        for review in others:
-            value = review.outcomes.get(key)
-            if value is None:
-                continue
-            by_item[review.calibration_item_id].append(value)
-            reference = references.get(review.calibration_item_id)
-            if reference is not None and key in reference.outcomes:
-                total += 1
-                matches += value == reference.outcomes[key]
-        units += list(by_item.values())
-        per_criterion.append((criterion.title, matches / total if total else None, total))
-    deviations = []
-    by_reviewer: dict[str, list[Review]] = defaultdict(list)
-    for review in others:
-        by_reviewer[review.reviewer.get_username()].append(review)
-    for name, items in sorted(by_reviewer.items()):
-        diffs, agree, total = [], 0, 0
-        for review in items:
-            reference = references.get(review.calibration_item_id)
-            if reference is None:
-                continue
-            diffs.append(abs(float(review.score or 0) - float(reference.score or 0)))
-            for key, value in reference.outcomes.items():
-                if key in review.outcomes:
-                    total += 1
-                    agree += review.outcomes[key] == value
-        deviations.append(
-            ReviewerDeviation(
-                name, len(items), sum(diffs) / len(diffs) if diffs else None, agree / total if total else None
-            )
-        )
-    expected_reviews = session.items.count() * session.reviewers.count()
-    return CalibrationReport(
-        session=session,
-        alpha=krippendorff_alpha_nominal(units),
-        criteria=per_criterion,
-        reviewers=deviations,
-        complete=len(others) >= expected_reviews and len(references) == session.items.count(),
-    )

@@ -1,5 +1,9 @@
-"""The reviewer workspace (/qa/): thin views over ``selectors`` (what a user may see) and ``services``
-(what they may change). Pages are server-rendered; the review page's script saves drafts as JSON."""
+"""The reviewer workspace (/qa/): thin views that parse the request, call ``selectors`` (what a person may
+see, and the reads of each page) and ``services`` (what they may change), and render. Pages are
+server-rendered; the review page's script saves drafts as JSON.
+
+A service's refusal is shown through core's one mapping (``apps.core.error_display``): a message on the next
+page, field errors next to their fields, or a JSON body; a ``PermissionRefused`` is a 403, as at every door."""
 
 from __future__ import annotations
 
@@ -7,41 +11,53 @@ import json
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import roles
-from apps.conversations.models import Channel, Conversation, Message, Team
+from apps.core import csv_export
+from apps.core.error_display import as_json, message_admin
+from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.core.params import plain_int
-from apps.qa.models import Criterion, Finding, ReviewTask, Scorecard, ScorecardVersion
-from apps.reviews import reports, selectors, services
-from apps.reviews.models import CalibrationItem, CalibrationSession, Dispute, Review
-from apps.reviews.transcript import transcript
+from apps.qa.models import ReviewTask
+from apps.reviews import services
+from apps.reviews.models import CalibrationSession, Dispute, Review
+from apps.reviews.selectors import access, calibration, reports
+from apps.reviews.selectors import workspace as pages
+
+# What a person is told and may correct (a message, field errors); a PermissionRefused is a 403 instead.
+REFUSED = (ValidationFailed, Conflict)
 
 
 def workspace(view):
-    """Signed in, and a reviewer, lead or agent."""
+    """Signed in, and a reviewer, lead or agent; what a service refuses them is a 403."""
 
     @wraps(view)
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not selectors.may_use_workspace(request.user):
+        if not access.may_use_workspace(request.user):
             raise PermissionDenied
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionRefused as exc:
+            raise PermissionDenied(exc.message) from exc
 
     return wrapped
 
 
 def _leads_only(user) -> None:
-    if not selectors.is_lead(user):
+    if not roles.is_qa_lead(user):
         raise PermissionDenied
+
+
+def _json_refusal(exc: ValidationFailed | Conflict) -> JsonResponse:
+    return JsonResponse(as_json(exc), status=exc.status_code)
 
 
 # --- the queue -----------------------------------------------------------------------------------
@@ -53,10 +69,10 @@ QUEUE_PAGE_SIZE = 50
 @require_GET
 @workspace
 def queue_view(request: HttpRequest) -> HttpResponse:
-    if not selectors.is_reviewer(request.user):
+    if not roles.is_qa_reviewer(request.user):
         return redirect("reviews:my_reviews")
     filters = {name: request.GET.get(name, "") for name in ("scorecard", "channel", "team", "risk", "reason", "due")}
-    page = Paginator(selectors.queue(request.user, **filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(pages.queue(request.user, **filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     kept = request.GET.copy()
     kept.pop("page", None)
     context = {
@@ -64,11 +80,9 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "kept_query": kept.urlencode(),
         "reasons": ReviewTask.Reason.choices,
-        "counts": selectors.queue_counts(request.user),
+        "counts": pages.queue_counts(request.user),
         "filters": filters,
-        "scorecards": Scorecard.objects.filter(is_active=True).only("id", "name"),
-        "channels": Channel.objects.only("code", "name"),
-        "teams": Team.objects.only("id", "name"),
+        **pages.queue_filter_choices(),
         "risks": ["fatal", "severe", "rule", "low_csat", "sla", "bot_failures"],
     }
     return render(request, "reviews/queue.html", context)
@@ -77,7 +91,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 @workspace
 def start_next(request: HttpRequest) -> HttpResponse:
-    task = selectors.most_urgent_task(request.user)
+    task = pages.most_urgent_task(request.user)
     if task is None:
         messages.info(request, _("Your queue is empty."))
         return redirect("reviews:queue")
@@ -87,45 +101,11 @@ def start_next(request: HttpRequest) -> HttpResponse:
 # --- the review page -------------------------------------------------------------------------------
 
 
-def _grouped_by_rule(findings: list) -> list[dict]:
-    """Findings per rule, the most severe rule first, in message order within a rule."""
-    groups: dict[int, dict] = {}
-    for finding in sorted(findings, key=lambda f: (f.message_id or 0, f.pk)):
-        group = groups.setdefault(finding.rule_id, {"rule": finding.rule, "severity": finding.severity, "findings": []})
-        group["findings"].append(finding)
-    order = {"critical": 0, "major": 1, "minor": 2, "info": 3}
-    return sorted(groups.values(), key=lambda g: (order.get(g["severity"], 9), g["rule"].name))
-
-
-def _transcript_and_findings(conversation, version) -> tuple[list, list]:
-    """The conversation's messages as the page shows them, and the machine's findings for this version."""
-    findings = list(Finding.objects.filter(conversation=conversation, score__version=version).select_related("rule"))
-    rows = (
-        Message.objects.filter(conversation=conversation)
-        .only("id", "role", "sender", "sent_at", "text", "conversation_id")
-        .order_by("sent_at", "id")
-    )
-    return transcript(list(rows), findings, conversation.handoff_at), findings
-
-
 def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | None = None, item=None) -> HttpResponse:
     conversation = review.conversation
     version = review.version
-    lines, findings = _transcript_and_findings(conversation, version)
-    criteria = list(
-        Criterion.objects.filter(version=version)
-        .select_related("section", "rule")
-        .order_by("section__position", "section_id", "position", "id")
-    )
-    sections: list[tuple] = []
-    for criterion in criteria:
-        if not sections or sections[-1][0].pk != criterion.section_id:
-            sections.append((criterion.section, []))
-        sections[-1][1].append(criterion)
-    rule_criteria: dict[int, list[int]] = {}
-    for criterion in criteria:
-        if criterion.rule_id:
-            rule_criteria.setdefault(criterion.rule_id, []).append(criterion.id)
+    lines, findings = pages.transcript_and_findings(conversation, version)
+    form = pages.scorecard_form(version)
     state = {
         "outcomes": review.outcomes,
         "finding_verdicts": review.finding_verdicts,
@@ -138,7 +118,7 @@ def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | Non
         "draft_url": reverse("reviews:review_draft", args=[review.pk]),
         "submit_url": reverse("reviews:review_submit", args=[review.pk]),
         "finding_rules": {str(f.pk): f.rule_id for f in findings},
-        "rule_criteria": {str(k): v for k, v in rule_criteria.items()},
+        "rule_criteria": {str(k): v for k, v in form.rule_criteria.items()},
     }
     return render(
         request,
@@ -151,8 +131,8 @@ def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | Non
             "version": version,
             "lines": lines,
             "findings": findings,
-            "finding_groups": _grouped_by_rule(findings),
-            "sections": sections,
+            "finding_groups": pages.findings_by_rule(findings),
+            "sections": form.sections,
             "state": state,
         },
     )
@@ -161,20 +141,15 @@ def _review_page(request: HttpRequest, review: Review, *, task: ReviewTask | Non
 @require_GET
 @workspace
 def task_view(request: HttpRequest, pk: int) -> HttpResponse:
-    task = get_object_or_404(
-        ReviewTask.objects.select_related(
-            "conversation__channel", "conversation__team", "conversation__served_by", "version__scorecard"
-        ),
-        pk=pk,
-        assignee=request.user,
-    )
-    try:
-        review = task.review
-    except Review.DoesNotExist:
+    task = pages.own_task(request.user, pk)
+    if task is None:
+        raise Http404
+    review = pages.review_of_task(task)
+    if review is None:
         try:
             review = services.review_open_task(task, request.user)
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
+        except REFUSED as exc:
+            message_admin(request, exc)
             return redirect("reviews:queue")
     review.conversation, review.version = task.conversation, task.version
     return _review_page(request, review, task=task)
@@ -186,12 +161,14 @@ def _json_body(request: HttpRequest) -> dict:
     except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         data = None
     if not isinstance(data, dict):
-        raise services.ReviewError(_("Send a JSON object."), {"non_field_errors": [_("Send a JSON object.")]})
+        raise services.ReviewError(
+            _("Send a JSON object."), field_errors={"non_field_errors": [_("Send a JSON object.")]}
+        )
     return data
 
 
 def _own_review(request: HttpRequest, pk: int) -> Review:
-    review = Review.objects.filter(pk=pk, reviewer=request.user).first()
+    review = pages.own_review(request.user, pk)
     if review is None:
         raise Http404
     return review
@@ -203,8 +180,8 @@ def review_draft(request: HttpRequest, pk: int) -> JsonResponse:
     review = _own_review(request, pk)
     try:
         review = services.review_save_draft(review, request.user, _json_body(request))
-    except services.ReviewError as exc:
-        return JsonResponse({"detail": str(exc), "errors": exc.errors}, status=400)
+    except REFUSED as exc:
+        return _json_refusal(exc)
     return JsonResponse({"score": str(review.score), "fatal": review.fatal, "saved_at": review.updated_at.isoformat()})
 
 
@@ -215,16 +192,16 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         data = _json_body(request) if request.content_type == "application/json" else None
         review = services.review_submit(review, request.user, data)
-    except services.ReviewError as exc:
+    except REFUSED as exc:
         if request.content_type == "application/json":
-            return JsonResponse({"detail": str(exc), "errors": exc.errors}, status=400)
-        messages.error(request, str(exc))
+            return _json_refusal(exc)
+        message_admin(request, exc)
         return redirect(request.META.get("HTTP_REFERER") or "reviews:queue")
     following = None
     if review.calibration_item_id:
         following = reverse("reviews:calibration", args=[review.calibration_item.session_id])
     elif request.GET.get("next") == "1":
-        task = selectors.most_urgent_task(request.user)
+        task = pages.most_urgent_task(request.user)
         following = reverse("reviews:task", args=[task.pk]) if task else reverse("reviews:queue")
     else:
         following = reverse("reviews:queue")
@@ -241,16 +218,16 @@ def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @workspace
 def my_reviews(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/my_reviews.html", {"reviews": selectors.agent_reviews(request.user)[:200]})
+    return render(request, "reviews/my_reviews.html", {"reviews": pages.agent_reviews(request.user)[:200]})
 
 
 @require_GET
 @workspace
 def submitted_by_me(request: HttpRequest) -> HttpResponse:
     """A reviewer's own submitted reviews, to look back at (and see which are disputed)."""
-    if not selectors.is_reviewer(request.user):
+    if not roles.is_qa_reviewer(request.user):
         raise PermissionDenied
-    page = Paginator(selectors.reviews_submitted_by(request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(pages.reviews_submitted_by(request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "reviews/submitted_by_me.html", {"reviews": page.object_list, "page": page})
 
 
@@ -265,20 +242,13 @@ def _review_detail_page(request: HttpRequest, pk: int, *, failed: dict | None = 
     what was typed and chosen kept: ``{"form": "dispute" | "rule", "criterion": id, "errors": [...], "value":
     text, "decision": …, "outcome": …}`` (a ruling's choices matter most: shown reset, a corrected note would
     uphold what the lead meant to overturn)."""
-    review = get_object_or_404(
-        Review.objects.select_related("conversation__channel", "conversation__served_by", "version", "reviewer"),
-        pk=pk,
-        status=Review.Status.SUBMITTED,
-    )
     user = request.user
-    own_agent = review.conversation.served_by is not None and review.conversation.served_by.user_id == user.pk
-    if review.calibration_item_id and not selectors.is_lead(user):
+    review = pages.submitted_review(pk)
+    if review is None or not access.may_read_submitted_review(user, review):
         raise Http404
-    if not (own_agent or selectors.may_view_conversation(user, review.conversation)):
-        raise Http404
-    lines, _findings = _transcript_and_findings(review.conversation, review.version)
-    criteria = list(review.version.criteria.select_related("section").order_by("section__position", "position", "id"))
-    disputes = {d.criterion_id: d for d in review.disputes.select_related("decided_by", "raised_by", "criterion")}
+    lines, _findings = pages.transcript_and_findings(review.conversation, review.version)
+    criteria = pages.review_criteria(review)
+    disputes = pages.review_disputes(review)
     failed = failed or {}
 
     def kept(form: str, criterion_id: int) -> dict | None:
@@ -294,7 +264,7 @@ def _review_detail_page(request: HttpRequest, pk: int, *, failed: dict | None = 
         }
         for c in criteria
     ]
-    rulable = [d for d in disputes.values() if d.status == Dispute.Status.OPEN and selectors.may_rule_on(user, d)]
+    rulable = [d for d in disputes.values() if d.status == Dispute.Status.OPEN and access.may_rule_on(user, d)]
     for dispute in rulable:
         dispute.failed = kept("rule", dispute.criterion_id)
     return render(
@@ -304,8 +274,8 @@ def _review_detail_page(request: HttpRequest, pk: int, *, failed: dict | None = 
             "review": review,
             "rows": rows,
             "lines": lines,
-            "may_dispute": own_agent,
-            "revisions": review.revisions.select_related("by"),
+            "may_dispute": access.served(user, review.conversation),
+            "revisions": pages.review_revisions(review),
             "rulable": rulable,
         },
         status=400 if failed else 200,
@@ -315,16 +285,19 @@ def _review_detail_page(request: HttpRequest, pk: int, *, failed: dict | None = 
 @require_POST
 @workspace
 def dispute_create(request: HttpRequest, pk: int) -> HttpResponse:
-    review = get_object_or_404(Review, pk=pk)
-    criterion = get_object_or_404(Criterion, pk=plain_int(request.POST.get("criterion"), 0))
+    review = pages.find_review(pk)
+    criterion = pages.find_criterion(plain_int(request.POST.get("criterion"), 0))
+    if review is None or criterion is None:
+        raise Http404
     reason = request.POST.get("reason", "")
     try:
         services.dispute_raise(review, criterion, request.user, reason)
-    except services.ReviewError as exc:
-        if "reason" in exc.errors:  # said next to the reason, with what the agent typed kept
-            failed = {"form": "dispute", "criterion": criterion.pk, "errors": exc.errors["reason"], "value": reason}
+    except REFUSED as exc:
+        if "reason" in exc.field_errors:  # said next to the reason, with what the agent typed kept
+            problems = exc.field_errors["reason"]
+            failed = {"form": "dispute", "criterion": criterion.pk, "errors": problems, "value": reason}
             return _review_detail_page(request, review.pk, failed=failed)
-        messages.error(request, str(exc))
+        message_admin(request, exc)
     else:
         messages.success(request, _("Your dispute was sent."))
     return redirect("reviews:review_detail", pk=review.pk)
@@ -333,13 +306,15 @@ def dispute_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @workspace
 def disputes_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "reviews/disputes.html", {"disputes": selectors.disputes_to_rule(request.user)[:200]})
+    return render(request, "reviews/disputes.html", {"disputes": access.disputes_to_rule(request.user)[:200]})
 
 
 @require_POST
 @workspace
 def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
-    dispute = get_object_or_404(Dispute, pk=pk)
+    dispute = pages.find_dispute(pk)
+    if dispute is None:
+        raise Http404
     note = request.POST.get("note", "")
     try:
         services.dispute_rule(
@@ -349,12 +324,13 @@ def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
             note=note,
             outcome=request.POST.get("outcome", "pass"),
         )
-    except services.ReviewError as exc:
-        if "note" in exc.errors:  # said next to the note, with what the lead typed kept
-            failed = {"form": "rule", "criterion": dispute.criterion_id, "errors": exc.errors["note"], "value": note}
+    except REFUSED as exc:
+        if "note" in exc.field_errors:  # said next to the note, with what the lead typed kept
+            problems = exc.field_errors["note"]
+            failed = {"form": "rule", "criterion": dispute.criterion_id, "errors": problems, "value": note}
             failed.update(decision=request.POST.get("decision"), outcome=request.POST.get("outcome"))
             return _review_detail_page(request, dispute.review_id, failed=failed)
-        messages.error(request, str(exc))
+        message_admin(request, exc)
     else:
         messages.success(request, _("Ruling recorded."))
     return redirect("reviews:review_detail", pk=dispute.review_id)
@@ -367,7 +343,7 @@ def dispute_rule(request: HttpRequest, pk: int) -> HttpResponse:
 def calibration_candidates_view(request: HttpRequest) -> JsonResponse:
     """The calibration form's searchable picker: conversations in the review queue (or any sampled one)."""
     _leads_only(request.user)
-    results = selectors.calibration_candidates(
+    results = calibration.calibration_candidates(
         request.user, query=request.GET.get("q", "")[:100], queued_only=request.GET.get("all") != "1"
     )
     return JsonResponse({"results": results})
@@ -378,22 +354,20 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         _leads_only(user)
-        version = ScorecardVersion.objects.filter(pk=plain_int(request.POST.get("version"), 0)).first()
+        version = calibration.find_scorecard_version(plain_int(request.POST.get("version"), 0))
         # A NUL character cannot even be compared in PostgreSQL: shown as � it matches no conversation.
         typed = request.POST.get("conversations", "").replace("\x00", "\ufffd")
         wanted = [line.strip() for line in typed.splitlines() if line.strip()]
-        conversations = (
-            list(Conversation.objects.filter(external_id__in=wanted).select_related("served_by")) if wanted else []
-        )
+        conversations = calibration.conversations_by_external_id(wanted)
         reviewer_ids = [n for n in (plain_int(v) for v in request.POST.getlist("reviewers")) if n is not None]
-        reviewers = get_user_model().objects.filter(pk__in=reviewer_ids)
+        reviewers = calibration.users_by_pk(reviewer_ids)
         missing = sorted(set(wanted) - {c.external_id for c in conversations})
         try:
             if version is None:
                 raise services.ReviewError(_("Choose a scorecard version."))
             if missing:
                 problem = _("No such conversations: %(v)s.") % {"v": ", ".join(missing)}
-                raise services.ReviewError(_("The session was not created."), {"conversations": [problem]})
+                raise services.ReviewError(_("The session was not created."), field_errors={"conversations": [problem]})
             session = services.calibration_create(
                 name=request.POST.get("name", ""),
                 version=version,
@@ -401,9 +375,9 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
                 reviewers=reviewers,
                 by=user,
             )
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-            errors = exc.errors  # each said next to its field
+        except REFUSED as exc:
+            message_admin(request, exc)
+            errors = exc.field_errors  # each said next to its field
             status = 400  # the form below keeps what the lead typed and chose
         else:
             return redirect("reviews:calibration", pk=session.pk)
@@ -411,8 +385,8 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
         status, errors = 200, {}
     context = {
         "errors": errors,
-        "sessions": selectors.calibration_sessions(user)[:100],
-        "is_lead": selectors.is_lead(user),
+        "sessions": calibration.calibration_sessions(user)[:100],
+        "is_lead": roles.is_qa_lead(user),
         "form": {
             "name": request.POST.get("name", ""),
             "version": request.POST.get("version", ""),
@@ -422,20 +396,14 @@ def calibrations_view(request: HttpRequest) -> HttpResponse:
         },
     }
     if context["is_lead"]:
-        context["versions"] = ScorecardVersion.objects.filter(status="published").select_related("scorecard")
-        # The lead scores as the reference, so is not offered as one of the reviewers.
-        context["reviewers"] = (
-            get_user_model()
-            .objects.filter(groups__name__in=[roles.QA_REVIEWER, roles.QA_LEAD])
-            .exclude(pk=user.pk)
-            .distinct()
-        )
+        context["versions"] = calibration.published_versions()
+        context["reviewers"] = calibration.reviewer_choices(user)
     return render(request, "reviews/calibrations.html", context, status=status)
 
 
 def _session_for(request: HttpRequest, pk: int) -> CalibrationSession:
-    session = get_object_or_404(CalibrationSession.objects.select_related("version__scorecard"), pk=pk)
-    if not (selectors.is_lead(request.user) or session.reviewers.filter(pk=request.user.pk).exists()):
+    session = calibration.session_for(request.user, pk)
+    if session is None:
         raise Http404
     return session
 
@@ -444,26 +412,15 @@ def _session_for(request: HttpRequest, pk: int) -> CalibrationSession:
 @workspace
 def calibration_view(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for(request, pk)
-    items = list(session.items.select_related("conversation__channel"))
-    mine = {
-        r.calibration_item_id: r
-        for r in Review.objects.filter(calibration_item__session=session, reviewer=request.user)
-    }
-    done = {}
-    for item_id, status, is_reference in Review.objects.filter(calibration_item__session=session).values_list(
-        "calibration_item_id", "status", "is_reference"
-    ):
-        if status == Review.Status.SUBMITTED and not is_reference:
-            done[item_id] = done.get(item_id, 0) + 1
-    rows = [{"item": i, "mine": mine.get(i.pk), "submitted": done.get(i.pk, 0)} for i in items]
+    progress = calibration.session_progress(session, request.user)
     return render(
         request,
         "reviews/calibration.html",
         {
             "session": session,
-            "rows": rows,
-            "is_lead": selectors.is_lead(request.user),
-            "reviewer_count": session.reviewers.count(),
+            "rows": progress.rows,
+            "is_lead": roles.is_qa_lead(request.user),
+            "reviewer_count": progress.reviewer_count,
         },
     )
 
@@ -472,7 +429,9 @@ def calibration_view(request: HttpRequest, pk: int) -> HttpResponse:
 @workspace
 def calibration_item_view(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     session = _session_for(request, pk)
-    item = get_object_or_404(CalibrationItem.objects.select_related("conversation"), pk=item_pk, session=session)
+    item = calibration.session_item(session, item_pk)
+    if item is None:
+        raise Http404
     review = services.calibration_open_review(item, request.user)
     review.conversation = item.conversation
     review.version = session.version
@@ -484,14 +443,11 @@ def calibration_item_view(request: HttpRequest, pk: int, item_pk: int) -> HttpRe
 def calibration_report_view(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_for(request, pk)
     _leads_only(request.user)
-    history = [
-        (s, services.calibration_report(s).alpha)
-        for s in CalibrationSession.objects.filter(version__scorecard=session.version.scorecard).order_by("created_at")
-    ]
+    history = calibration.session_history(session)
     return render(
         request,
         "reviews/calibration_report.html",
-        {"report": services.calibration_report(session), "history": history},
+        {"report": calibration.calibration_report(session), "history": history},
     )
 
 
@@ -502,10 +458,11 @@ def calibration_report_view(request: HttpRequest, pk: int) -> HttpResponse:
 @workspace
 def reports_view(request: HttpRequest) -> HttpResponse:
     _leads_only(request.user)
-    data = reports.build(request.user, days=plain_int(request.GET.get("days"), 56, minimum=7, maximum=366))
+    data = reports.qa_report(request.user, days=plain_int(request.GET.get("days"), 56, minimum=7, maximum=366))
     export = request.GET.get("export")
     if export:
         if export not in data.tables:
             raise Http404
-        return reports.csv_response(data.tables[export], f"qa-{export}.csv")
+        table = data.tables[export]
+        return csv_export.csv_response(f"qa-{export}.csv", table.columns, table.rows)
     return render(request, "reviews/reports.html", {"data": data})

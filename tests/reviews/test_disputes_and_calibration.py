@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts import roles
 from apps.qa.models import ReviewTask
 from apps.reviews.models import Dispute, Review
-from apps.reviews.services import krippendorff_alpha_nominal
+from apps.reviews.selectors.calibration import krippendorff_alpha_nominal
 from tests.factories import UserFactory
 from tests.reviews.helpers import all_pass, lead_of, setup_tasks
 
@@ -156,7 +156,7 @@ def test_a_calibration_session_from_blind_reviews_to_its_report(client):
     report = client.get(f"/qa/calibrations/{session_id}/report/").content.decode()
     assert 'id="alpha"' in report and r1.username in report and r2.username in report
     from apps.reviews.models import CalibrationSession
-    from apps.reviews.services import calibration_report
+    from apps.reviews.selectors.calibration import calibration_report
 
     data = calibration_report(CalibrationSession.objects.get(pk=session_id))
     assert data.complete
@@ -207,7 +207,7 @@ def test_a_lead_and_one_reviewer_calibrate_and_get_an_agreement(client):
     assert response.status_code == 302
     session_id = int(response["Location"].strip("/").split("/")[-1])
     from apps.reviews.models import CalibrationItem, CalibrationSession
-    from apps.reviews.services import calibration_report
+    from apps.reviews.selectors.calibration import calibration_report
 
     [item] = CalibrationItem.objects.filter(session_id=session_id)
     for user in (reviewer, lead):
@@ -307,10 +307,10 @@ def test_a_lead_calibrates_only_their_teams_conversations_with_reviewers_only():
         calibration_create(
             name="跨团队", version=version, conversations=[mine, other_team], reviewers=[reviewer], by=lead
         )
-    assert other_team.external_id in " ".join(refused.value.errors["conversations"])
+    assert other_team.external_id in " ".join(refused.value.field_errors["conversations"])
     with pytest.raises(ReviewError) as refused:
         calibration_create(name="坐席", version=version, conversations=[mine], reviewers=[agent], by=lead)
-    assert agent.get_username() in " ".join(refused.value.errors["reviewers"])
+    assert agent.get_username() in " ".join(refused.value.field_errors["reviewers"])
     session = calibration_create(name="本组", version=version, conversations=[mine], reviewers=[reviewer], by=lead)
     assert list(session.items.values_list("conversation_id", flat=True)) == [mine.pk]
 

@@ -95,8 +95,8 @@ def send_weekly_digest(week: date | None = None) -> int:
     week = week or week_of()
     users = get_user_model().objects.filter(is_active=True)
     sent = 0
-    for user in users.filter(groups__name__in=[roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER]).distinct():
+    for user in users.filter(roles.holding_any_role(roles.KNOWLEDGE_EDITOR, roles.KNOWLEDGE_APPROVER)).distinct():
         sent += _send_once(user, "editor", week, _("KB Portal: your stale and overdue content"), editor_items(user))
-    for user in users.filter(groups__name=roles.QA_LEAD).distinct():
+    for user in users.filter(roles.holding_any_role(roles.QA_LEAD)).distinct():
         sent += _send_once(user, "qa_lead", week, _("KB Portal: your teams' QA week"), lead_lines(user, week))
     return sent
