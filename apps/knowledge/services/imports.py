@@ -38,11 +38,13 @@ from apps.knowledge.models import (
     external_id_validator,
 )
 from apps.knowledge.services.content import ArticleContent
-from apps.knowledge.services.workflow import after_publishing, channel_answers_of, new_version, similar_questions_of
+from apps.knowledge.services.workflow import after_publishing, channel_answer_rows, new_version, similar_question_rows
 
 
 @dataclass(frozen=True)
 class RowError:
+    """An invalid row: its line in the file, its external id when it has one, and what is wrong with it."""
+
     line: int
     external_id: str
     message: str
@@ -54,6 +56,9 @@ class RowError:
 
 @dataclass
 class ImportReport:
+    """What an import did (or, on a dry run, would do): articles created, updated and unchanged, rows skipped
+    as invalid and why, and the catalog entries it had to create."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -89,6 +94,8 @@ class ImportRejected(ValidationFailed):
 
 @dataclass
 class _Row:
+    """A valid row, ready to write."""
+
     line: int
     external_id: str
     product: str
@@ -420,21 +427,17 @@ def _insert_version_rows(versions: list[tuple[_Row, ArticleVersion]], features: 
     # COPY: three streams instead of tens of thousands of INSERT parameters.
     _copy(
         "knowledge_similarquestion (version_id, text, position)",
-        (
-            (question.version_id, question.text, question.position)
-            for row, version in versions
-            for question in similar_questions_of(version, row.content)
-        ),
+        ((version.pk, *question) for row, version in versions for question in similar_question_rows(row.content)),
     )
     _copy(
         "knowledge_channelanswer (version_id, channel, answer, answer_html)",
-        (
-            (answer.version_id, answer.channel, answer.answer, answer.answer_html)
-            for row, version in versions
-            for answer in channel_answers_of(version, row.content)
-        ),
+        ((version.pk, *answer) for row, version in versions for answer in channel_answer_rows(row.content)),
     )
     _copy(
         "knowledge_articleversion_features (articleversion_id, feature_id)",
-        ((v.pk, features[(row.product, slug)].pk) for row, v in versions for slug in row.content.feature_slugs),
+        (
+            (version.pk, features[(row.product, slug)].pk)
+            for row, version in versions
+            for slug in row.content.feature_slugs
+        ),
     )

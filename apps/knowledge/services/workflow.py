@@ -127,17 +127,15 @@ def new_version(
     return ScriptVersion(script=item, title=content.title, text=content.text, channels=content.channels, **common)
 
 
-def similar_questions_of(version: ArticleVersion, content: ArticleContent) -> list[SimilarQuestion]:
-    """The saved article version's similar questions (unsaved), in the order ``content`` lists them."""
-    return [SimilarQuestion(version=version, text=text, position=i) for i, text in enumerate(content.similar_questions)]
+def similar_question_rows(content: ArticleContent) -> list[tuple[str, int]]:
+    """An article version's similar questions as ``(text, position)``, in the order the content lists them.
+    Plain tuples: an import streams hundreds of thousands of them into COPY."""
+    return [(text, position) for position, text in enumerate(content.similar_questions)]
 
 
-def channel_answers_of(version: ArticleVersion, content: ArticleContent) -> list[ChannelAnswer]:
-    """The saved article version's answers per channel (unsaved), rendered from Markdown."""
-    return [
-        ChannelAnswer(version=version, channel=channel, answer=text, answer_html=render_markdown(text))
-        for channel, text in content.channel_answers.items()
-    ]
+def channel_answer_rows(content: ArticleContent) -> list[tuple[str, str, str]]:
+    """An article version's answers per channel as ``(channel, answer, answer_html)``, rendered from Markdown."""
+    return [(channel, text, render_markdown(text)) for channel, text in content.channel_answers.items()]
 
 
 def _write_version(*, item: Item, number: int, based_on: int | None, content: Content, by, change_note: str) -> Version:
@@ -146,8 +144,14 @@ def _write_version(*, item: Item, number: int, based_on: int | None, content: Co
     version = new_version(item=item, content=content, number=number, based_on=based_on, change_note=change_note, by=by)
     version.save(force_insert=True)
     if isinstance(content, ArticleContent):
-        SimilarQuestion.objects.bulk_create(similar_questions_of(version, content))
-        ChannelAnswer.objects.bulk_create(channel_answers_of(version, content))
+        SimilarQuestion.objects.bulk_create(
+            SimilarQuestion(version=version, text=text, position=position)
+            for text, position in similar_question_rows(content)
+        )
+        ChannelAnswer.objects.bulk_create(
+            ChannelAnswer(version=version, channel=channel, answer=answer, answer_html=html)
+            for channel, answer, html in channel_answer_rows(content)
+        )
     version.features.set(features)
     return version
 
