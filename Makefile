@@ -26,11 +26,7 @@ migrate: deps
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py create_demo_users
-	$(PY) manage.py load_demo_data
-	$(PY) manage.py generate_conversations --count 3000
-	$(PY) manage.py load_qa_demo
-	$(PY) manage.py rollup_insights
+	$(PY) manage.py load_demo
 
 # Web server, Celery worker and beat in one process group; Ctrl-C stops them and the embedded services.
 run: messages migrate
@@ -63,9 +59,11 @@ soak: messages
 test-external: messages
 	bash scripts/test-external.sh
 
+# Style (ruff) and the house's floors: apps import only the apps below them (import-linter, pyproject.toml).
 lint: deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/lint-imports
 
 format: deps
 	$(VENV)/bin/ruff format .
