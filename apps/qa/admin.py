@@ -36,6 +36,7 @@ from apps.qa.models import (
     Section,
 )
 from apps.qa.rules.conditions import InvalidCondition, parse_condition
+from apps.qa.services.assignment import TaskError, queue_progress, task_reassign, task_reassign_check
 from apps.qa.services.lexicons import lexicon_add_terms, lexicon_remove_terms
 from apps.qa.services.scorecards import (
     InvalidScorecard,
@@ -425,29 +426,20 @@ class ReviewTaskAdmin(ModelAdmin):
                 cleaned = super().clean()
                 to_user = cleaned.get("assignee")
                 if self.instance.pk and "assignee" in self.changed_data and to_user is not None:
-                    task = self.instance
-                    served = task.conversation.served_by
-                    if served is not None and served.user_id == to_user.pk:
-                        self.add_error("assignee", _("Nobody reviews a conversation they served."))
-                    elif task.state == ReviewTask.State.IN_PROGRESS:
-                        self.add_error(
-                            "assignee",
-                            _("The review of this task has started; its reviewer submits or releases it first."),
-                        )
+                    try:
+                        task_reassign_check(self.instance, to_user=to_user)
+                    except TaskError as exc:
+                        add_to_form(self, exc)
                 return cleaned
 
         return ReassignForm
 
     def save_model(self, request, obj, form, change):
         if change and "assignee" in form.changed_data and obj.assignee is not None:
-            from apps.qa.services.assignment import task_reassign
-
             task_reassign(obj, to_user=obj.assignee, actor=request.user)  # recorded as an event
             return
         super().save_model(request, obj, form, change)
 
     def changelist_view(self, request, extra_context=None):
-        from apps.qa.services.assignment import queue_progress
-
         extra_context = {**(extra_context or {}), "queue_progress": list(queue_progress())}
         return super().changelist_view(request, extra_context)

@@ -150,14 +150,7 @@ def task_transition(task: ReviewTask, action: str, *, actor, note: str = "") -> 
 def task_reassign(task: ReviewTask, *, to_user, actor, note: str = "") -> ReviewTask:
     """Give an open task to someone else (never to the agent who served the conversation)."""
     task = ReviewTask.objects.select_for_update(of=("self",)).select_related("conversation__served_by").get(pk=task.pk)
-    if task.state not in OPEN_STATES:
-        raise TaskError(_("Only pending or in-progress tasks can be reassigned."))
-    if task.state == ReviewTask.State.IN_PROGRESS and task.assignee_id != to_user.pk:
-        # A started review holds its reviewer's scores and notes: it does not silently change hands.
-        raise TaskError(_("The review of this task has started; its reviewer submits or releases it first."))
-    served_by = task.conversation.served_by
-    if served_by is not None and served_by.user_id == to_user.pk:
-        raise TaskError(_("Nobody reviews a conversation they served."))
+    task_reassign_check(task, to_user=to_user)
     before = task.assignee_id
     task.assignee = to_user
     task.save(update_fields=["assignee", "updated_at"])
@@ -170,6 +163,21 @@ def task_reassign(task: ReviewTask, *, to_user, actor, note: str = "") -> Review
         note=(note or f"{before or '—'} → {to_user.pk}")[:200],
     )
     return task
+
+
+def task_reassign_check(task: ReviewTask, *, to_user) -> None:
+    """Refuse, with a :class:`TaskError` on the ``assignee`` field, giving ``task`` to ``to_user``: the
+    admin's form asks before saving, and :func:`task_reassign` again under the lock."""
+    if task.state not in OPEN_STATES:
+        problem = _("Only pending or in-progress tasks can be reassigned.")
+    elif task.state == ReviewTask.State.IN_PROGRESS and task.assignee_id != to_user.pk:
+        # A started review holds its reviewer's scores and notes: it does not silently change hands.
+        problem = _("The review of this task has started; its reviewer submits or releases it first.")
+    elif task.conversation.served_by is not None and task.conversation.served_by.user_id == to_user.pk:
+        problem = _("Nobody reviews a conversation they served.")
+    else:
+        return
+    raise TaskError(problem, field_errors={"assignee": [problem]})
 
 
 def queue_progress():
