@@ -2,8 +2,9 @@
 indexed for bots, a published QA scorecard, reviewers with review tasks), API keys for the clients, and the
 payloads they send.
 
-Everything is made through the same commands and services as ``make demo`` (``create_demo_users``,
-``load_demo_data``, ``generate_conversations``, ``load_qa_demo``, ``index_answers``, ``refit_confidence``).
+Everything is made through the same services as ``make demo`` (``apps.demo``: ``load_demo_users``,
+``load_demo_knowledge``, ``load_demo_conversations``, ``load_demo_qa``) and the commands ``index_answers`` and
+``refit_confidence``.
 """
 
 from __future__ import annotations
@@ -144,21 +145,25 @@ def build() -> dict[str, float]:
     from django.core.management import call_command
 
     from apps.accounts.roles import QA_REVIEWER
+    from apps.demo.conversations import load_demo_conversations
+    from apps.demo.knowledge import load_demo_knowledge
+    from apps.demo.qa import load_demo_qa
+    from apps.demo.users import load_demo_users
 
     timings: dict[str, float] = {}
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
     with _timed(timings, "users"):
-        call_command("create_demo_users", **quiet)
+        load_demo_users()
         group = Group.objects.get(name=QA_REVIEWER)
         for username, password in REVIEWERS[1:]:
             user = get_user_model().objects.create_user(username, password=password, is_staff=True)
             user.groups.set([group])
     with _timed(timings, "demo knowledge"):
-        call_command("load_demo_data", **quiet)
+        load_demo_knowledge()
     with _timed(timings, "history conversations"):
-        call_command("generate_conversations", "--count", str(SETUP_CONVERSATIONS), "--seed", "11", **quiet)
+        load_demo_conversations(SETUP_CONVERSATIONS, seed=11)
     with _timed(timings, "QA demo (score, sample)"):  # before: the sampling plan takes every reviewer there is
-        call_command("load_qa_demo", **quiet)
+        load_demo_qa()
     with _timed(timings, "bot index (embeddings)"):
         call_command("index_answers", **quiet)
     with _timed(timings, "bot decisions refit"):
@@ -248,7 +253,7 @@ class ConversationSource:
         self._n = 0
 
     def _next_round(self):
-        from apps.conversations.demo import generate_conversations
+        from apps.demo.conversations import generate_conversations
 
         self._round += 1
         seed = int(self.run_id, 16) % 10**6 + self._round

@@ -77,8 +77,8 @@ def raw_report_ms(runs: int = 3) -> float:
 
 
 def ingest_loop(window, seed: int) -> dict:
-    from apps.conversations.demo import generate_conversations
     from apps.conversations.services.ingest import ingest_conversations
+    from apps.demo.conversations import generate_conversations
 
     meter = Meter()
     stream = generate_conversations(10_000_000, seed=seed, start=timezone.localtime(), days=1)

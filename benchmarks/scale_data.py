@@ -72,7 +72,7 @@ def snippets() -> None:
 
 def text_corpus(chars: int = 4000) -> str:
     """Real Chinese from the demo generator's conversations, as one string to cut messages from."""
-    from apps.conversations.demo import generate_conversations
+    from apps.demo.conversations import generate_conversations
 
     parts: list[str] = []
     size = 0

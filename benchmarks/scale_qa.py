@@ -80,8 +80,8 @@ def build_corpus(articles: int) -> float | None:
 def build_qa(conversations: int) -> tuple[list[int], int]:
     """Demo conversations, the QA benchmark's lexicons, rules and published scorecard; (ids, messages)."""
     from apps.catalog.models import Product
-    from apps.conversations.demo import generate_conversations
     from apps.conversations.services.ingest import ingest_conversations
+    from apps.demo.conversations import generate_conversations
     from apps.qa.models import Lexicon, Rule
     from apps.qa.services.lexicons import lexicon_add_terms
     from apps.qa.services.scorecards import scorecard_import, scorecard_version_publish

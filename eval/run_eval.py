@@ -42,6 +42,7 @@ from apps.answers.services.index import index_everything  # noqa: E402
 from apps.answers.services.vocabulary import current_vocabulary, vocabulary_changed  # noqa: E402
 from apps.answers.text import normalize  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
+from apps.demo.knowledge import load_demo_knowledge  # noqa: E402
 from apps.knowledge.models import Article  # noqa: E402
 
 MODES = {"lexical": (True, False), "semantic": (False, True), "hybrid": (True, True)}
@@ -57,7 +58,7 @@ def prepare() -> None:
             "knowledge_article, knowledge_category, catalog_release_changed_features, catalog_release, "
             "catalog_feature, catalog_product RESTART IDENTITY CASCADE"
         )
-    call_command("load_demo_data", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    load_demo_knowledge()
     vocabulary_changed()
     index_everything()
     vocabulary_changed()  # the vocabulary's domain words come from the index

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "apps.qa",
     "apps.reviews",
     "apps.insights",
+    "apps.demo",  # the top floor: demo content and `manage.py load_demo`
 ]
 
 MIDDLEWARE = [

@@ -73,10 +73,10 @@ def _prepare() -> dict[str, str]:
     from apps.apikeys.scopes import SCOPES
     from apps.apikeys.services import api_key_issue
     from apps.conversations.services.ingest import ingest_conversations
-    from apps.knowledge.services.demo import load_demo_data
+    from apps.demo.knowledge import load_demo_knowledge
 
     call_command("migrate", "--noinput", verbosity=0)
-    load_demo_data()
+    load_demo_knowledge()
     call_command("index_answers", verbosity=0)
     ingest_conversations([_CONVERSATION])
     # A rate limit the run cannot reach: throttling is not what is under test.

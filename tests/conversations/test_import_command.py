@@ -112,29 +112,3 @@ def test_outside_a_transaction_writer_processes_store_batches_while_the_next_is_
     assert "5 imported, 0 updated, 1 rejected; 10 new messages." in out
     assert "line 4: csat:" in err
     assert Conversation.objects.count() == 5 and Message.objects.count() == 10
-
-
-def test_generated_demo_conversations_are_stored_once_and_measured(tmp_path):
-    ProductFactory(slug="wallet-app")
-    out = io.StringIO()
-    call_command("generate_conversations", "--count", "60", stdout=out, stderr=io.StringIO())
-    assert "60 created, 0 already there, 0 rejected." in out.getvalue()
-    out = io.StringIO()
-    call_command("generate_conversations", "--count", "60", stdout=out, stderr=io.StringIO())
-    assert "0 created, 60 already there, 0 rejected." in out.getvalue()
-    assert Conversation.objects.count() == 60
-    assert Conversation.objects.filter(handoff=True).exists()
-    assert not Conversation.objects.filter(message_count=0).exists()
-    target = tmp_path / "demo.jsonl"
-    call_command("generate_conversations", "--count", "5", "--output", str(target), stdout=io.StringIO())
-    assert len(target.read_text().splitlines()) == 5
-    assert json.loads(target.read_text().splitlines()[0])["messages"]
-
-
-def test_generating_without_the_demo_products_says_what_to_run_first():
-    Conversation.objects.all().delete()
-    from apps.catalog.models import Product
-
-    Product.objects.filter(slug="wallet-app").delete()
-    with pytest.raises(CommandError, match="load_demo_data"):
-        call_command("generate_conversations", "--count", "5")

@@ -1,7 +1,7 @@
 """Every page each demo role opens, on the demo data, in Simplified Chinese at 1440×900: it answers 200, in
 Chinese, and axe-core (WCAG 2.0/2.1 A and AA) finds no serious or critical violation.
 
-The demo data is what ``make demo`` loads, through the same management commands, with all 3000 generated
+The demo data is what ``make demo`` loads, through the same command (``load_demo``), with all 3000 generated
 conversations (a few seconds here). It is loaded once for the module; a transactional test flushes the
 database when it ends, so the whole walk is one test, and the report is written before anything is asserted.
 
@@ -39,7 +39,7 @@ from tests.e2e.conftest import ARTIFACTS, shot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEMO_CONVERSATIONS = 3000  # as `make demo`
-ROLES = ["editor", "approver", "reviewer", "agent", "qalead", "admin"]  # create_demo_users' usernames
+ROLES = ["editor", "approver", "reviewer", "agent", "qalead", "admin"]  # demo/users.json's usernames
 VIEWPORT = {"width": 1440, "height": 900}
 LANGUAGE = "zh-hans"
 LOADS = 3
@@ -83,7 +83,7 @@ class PageResult:
 
 
 def _purge_broker() -> None:
-    """The demo commands enqueue scoring and indexing that no worker here runs: leave the queues empty
+    """Loading the demo enqueues scoring and indexing that no worker here runs: leave the queues empty
     for the next module's worker, as the database will be."""
     import redis
 
@@ -95,7 +95,7 @@ def _purge_broker() -> None:
 
 @pytest.fixture(scope="module")
 def demo_data(django_db_setup, django_db_blocker):
-    """``make demo``'s commands on the test database; yields how long they took (seconds)."""
+    """``make demo``'s command on the test database; yields how long it took (seconds)."""
     from django.apps import apps as django_apps
 
     from apps.accounts.roles import sync_role_permissions
@@ -104,11 +104,7 @@ def demo_data(django_db_setup, django_db_blocker):
         sync_role_permissions(django_apps)  # an earlier transactional test flushed the groups
         out, err = io.StringIO(), io.StringIO()
         started = time.monotonic()
-        call_command("create_demo_users", stdout=out, stderr=err)
-        call_command("load_demo_data", stdout=out, stderr=err)
-        call_command("generate_conversations", count=DEMO_CONVERSATIONS, stdout=out, stderr=err)
-        call_command("load_qa_demo", stdout=out, stderr=err)
-        call_command("rollup_insights", stdout=out, stderr=err)
+        call_command("load_demo", conversations=DEMO_CONVERSATIONS, stdout=out, stderr=err)
         seconds = time.monotonic() - started
     yield {"seconds": seconds, "output": out.getvalue()}
     _purge_broker()
@@ -236,7 +232,7 @@ def write_times(results: list[PageResult], demo: dict) -> Path:
     lines = [
         "# Server time per page (demo data)",
         "",
-        f"Demo data: `make demo`'s commands with {DEMO_CONVERSATIONS} conversations, "
+        f"Demo data: `make demo` (`load_demo`) with {DEMO_CONVERSATIONS} conversations, "
         f"loaded in {demo['seconds']:.1f} s. "
         f"Each page loaded {LOADS}× at {VIEWPORT['width']}×{VIEWPORT['height']} in {LANGUAGE}; "
         "`Server-Timing: app` of the main document (live test server, one thread, test database).",

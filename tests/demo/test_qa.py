@@ -1,22 +1,19 @@
-"""The demo QA setup: valid rules, loading it again changes nothing, and on the demo conversations it
-scores everything, finds forbidden phrases and complaints, and fills review queues."""
+"""The demo QA setup (demo/qa_*.json): valid rules, loading it again changes nothing, and on the demo
+conversations it scores everything, finds forbidden phrases and complaints, and fills review queues."""
 
 from __future__ import annotations
 
-import io
 import itertools
 from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 
 from apps.accounts.roles import QA_REVIEWER
-from apps.conversations.demo import generate_conversations
 from apps.conversations.models import Conversation
 from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
-from apps.qa.demo import load_qa_demo
-from apps.qa.demo_data import LEXICONS, RULES, SAMPLING_PLAN, SCORECARD
+from apps.demo.conversations import generate_conversations
+from apps.demo.qa import demo_qa_setup, load_demo_qa
 from apps.qa.models import (
     AutoScore,
     Criterion,
@@ -34,6 +31,9 @@ from apps.qa.rules.conditions import parse_condition
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+
+SETUP = demo_qa_setup()
+LEXICONS, RULES, SCORECARD = SETUP.lexicons, SETUP.rules, SETUP.scorecard
 
 MODELS = [
     Lexicon,
@@ -95,12 +95,12 @@ def _lexicon_codes(node: object) -> Iterator[str]:
 
 
 def test_loading_twice_creates_no_duplicates_and_changes_nothing():
-    first = load_qa_demo()
+    first = load_demo_qa()
     after_first = counts()
     rules_before = list(Rule.objects.order_by("code").values_list("code", "version", "updated_at"))
     lexicons_before = list(Lexicon.objects.order_by("code").values_list("code", "term_count", "updated_at"))
 
-    second = load_qa_demo()
+    second = load_demo_qa()
 
     assert counts() == after_first
     assert list(Rule.objects.order_by("code").values_list("code", "version", "updated_at")) == rules_before
@@ -115,7 +115,7 @@ def test_the_plan_is_reviewed_by_the_qa_reviewers():
     reviewer.groups.add(Group.objects.get(name=QA_REVIEWER))
     UserFactory()  # not a reviewer
 
-    load_qa_demo()
+    load_demo_qa()
 
     assert list(SamplingPlan.objects.get().reviewers.all()) == [reviewer]
 
@@ -124,7 +124,7 @@ def test_on_the_demo_conversations_qa_scores_all_finds_things_and_queues_reviews
     reviewer = UserFactory()
     reviewer.groups.add(Group.objects.get(name=QA_REVIEWER))
 
-    result = load_qa_demo()
+    result = load_demo_qa()
 
     assert result["scored"] == demo_conversations == AutoScore.objects.count()
     for code in ("forbidden-phrases", "complaint-words"):
@@ -134,15 +134,6 @@ def test_on_the_demo_conversations_qa_scores_all_finds_things_and_queues_reviews
     assert ReviewTask.objects.filter(reason__in=[ReviewTask.Reason.RANDOM, ReviewTask.Reason.NEW_AGENT]).exists()
     assert not ReviewTask.objects.filter(assignee=None).exists()
 
-    again = load_qa_demo()
+    again = load_demo_qa()
 
     assert again["scored"] == 0 and again["tasks"] == result["tasks"]
-
-
-def test_the_command_loads_the_demo_and_says_what_it_did():
-    out = io.StringIO()
-
-    call_command("load_qa_demo", stdout=out)
-
-    assert f"{len(LEXICONS)} lexicons" in out.getvalue() and f"{len(RULES)} rules" in out.getvalue()
-    assert SamplingPlan.objects.filter(name=SAMPLING_PLAN["name"]).exists()

@@ -1,4 +1,5 @@
-"""Demo content (demo/*.json*): realistic Simplified Chinese knowledge for two products.
+"""The demo knowledge (demo/*.json*): products, releases, articles, scripts and synonyms in realistic
+Simplified Chinese for two products.
 
 Loaded through the same services as real data, so loading twice changes nothing. Older releases are
 recorded before the content exists; each product's latest release is recorded after it, so the
@@ -11,24 +12,25 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from apps.answers.services.vocabulary import synonym_save
 from apps.catalog.models import Feature, Product, ReleaseSource
 from apps.catalog.services import release_record
+from apps.demo.files import DEMO_DIR, read_json
 from apps.knowledge.models import Article, Script, ScriptScenario
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ScriptContent
 from apps.knowledge.services.imports import import_articles, read_jsonl
 from apps.knowledge.services.stale import release_flag_stale_content
 
-DEMO_DIR = Path(settings.BASE_DIR) / "demo"
-
 
 @dataclass
 class DemoSummary:
+    """What loading the demo knowledge did: the article import's summary and what it created."""
+
     articles: str
     scripts_created: int
     releases_created: int
@@ -43,7 +45,7 @@ def _release(product: Product, data: dict) -> tuple[bool, int]:
         released_at=parse_datetime(data["released_at"]),
         notes=data.get("notes", ""),
         source=ReleaseSource.IMPORT,
-        schedule_stale_check=False,
+        announce=False,
     )
     if not recorded.created:  # loaded before: its check ran then
         return False, 0
@@ -53,8 +55,9 @@ def _release(product: Product, data: dict) -> tuple[bool, int]:
 
 
 @transaction.atomic
-def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
-    products_data = json.loads((directory / "products.json").read_text(encoding="utf-8"))
+def load_demo_knowledge(directory: Path = DEMO_DIR) -> DemoSummary:
+    """Load (or bring up to date) the demo products, releases, articles, scripts and synonyms."""
+    products_data = read_json("products.json", directory)
     products: dict[str, Product] = {}
     for data in products_data:
         product, _ = Product.objects.update_or_create(
@@ -80,7 +83,7 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
     if owner:
         Article.objects.filter(owner__isnull=True).update(owner=owner, verifier=owner)
 
-    for data in json.loads((directory / "script_scenarios.json").read_text(encoding="utf-8")):
+    for data in read_json("script_scenarios.json", directory):
         ScriptScenario.objects.update_or_create(
             slug=data["slug"],
             defaults={
@@ -95,7 +98,7 @@ def load_demo_data(directory: Path = DEMO_DIR) -> DemoSummary:
             if line.strip():
                 scripts_created += _script(json.loads(line), products, owner)
 
-    _work_in_progress(owner)
+    _work_in_progress(owner, directory)
     _synonyms(directory)
     for product, release in latest_releases:
         created, flagged = _release(product, release)
@@ -130,31 +133,23 @@ def _script(data: dict, products: dict[str, Product], owner) -> int:
     return 1
 
 
-# Edits in flight, so the review queue, version history and diff have something to show.
-_IN_PROGRESS = {
-    "mall-refund-001": ("in_review", "\n\n> 5.3.0 起，退款进度可在「我的 > 订单 > 退款/售后」实时查看银行受理状态。"),
-    "mall-logistics-001": ("in_review", "\n\n如物流超过 72 小时未更新，可在订单详情页点击「物流异常反馈」。"),
-    "wallet-withdrawal-001": ("draft", "\n\n节假日提现到账时间顺延，以银行处理为准。"),
-}
-
-
-def _work_in_progress(owner) -> None:
-    for external_id, (status, addition) in _IN_PROGRESS.items():
-        article = Article.objects.filter(external_id=external_id).first()
+def _work_in_progress(owner, directory: Path) -> None:
+    """Edits in flight (demo/work_in_progress.json), so the review queue, version history and diff have
+    something to show."""
+    for data in read_json("work_in_progress.json", directory):
+        article = Article.objects.filter(external_id=data["article"]).first()
         if article is None or article.versions.count() != 1:  # missing, or done on an earlier load
             continue
         base = article.versions.get()
         content = workflow.content_of(base)
-        content.answer += addition
+        content.answer += data["addition"]
         version = workflow.version_create(
-            item=article, base_number=base.number, content=content, by=owner, change_note="补充新版本说明"
+            item=article, base_number=base.number, content=content, by=owner, change_note=data["change_note"]
         )
-        if status == "in_review":
+        if data["status"] == "in_review":
             workflow.version_submit(version=version, by=owner)
 
 
 def _synonyms(directory: Path) -> None:
-    from apps.answers.services.vocabulary import synonym_save
-
-    for data in json.loads((directory / "synonyms.json").read_text(encoding="utf-8")):
+    for data in read_json("synonyms.json", directory):
         synonym_save(canonical=data["canonical"], variants=data["variants"])

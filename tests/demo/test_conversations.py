@@ -10,8 +10,8 @@ from itertools import islice, pairwise
 
 import pytest
 
-from apps.conversations.demo import DEFAULT_START, generate_conversations
 from apps.conversations.payload import parse_conversation
+from apps.demo.conversations import DEFAULT_START, generate_conversations
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")

@@ -1,4 +1,5 @@
-"""Demo conversations: realistic Simplified Chinese customer-service transcripts, generated fast.
+"""Demo conversations: realistic Simplified Chinese customer-service transcripts, generated fast, and
+stored through the product's ingestion service (``load_demo_conversations``).
 
 ``generate_conversations`` yields payloads in the shape ``POST /api/v1/conversations/`` accepts. The
 mix is what QA and reporting need to find something: bot answers taken from demo/articles.jsonl,
@@ -9,63 +10,36 @@ It is a generator over one ``random.Random(seed)``: the same seed gives the same
 memory stays flat however many are asked for (only returns due later are held, a few dozen at most).
 Benchmarks ask for 100,000 conversations, so every phrase is precomputed and each message costs a
 few random draws, one dict and one timestamp string.
+
+What people say is data (``apps.demo.phrases``: demo/conversation_phrases.json and
+demo/conversation_scripts.json); how often each thing happens is here.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import random
 import re
+import time
 from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from itertools import accumulate
-from pathlib import Path
 
 import opencc
 
-from apps.conversations.demo_phrases import (
-    AGENT_ANYTHING_ELSE,
-    AGENT_FAREWELLS,
-    AGENT_HANDOFF_OPENERS,
-    AGENT_HOLDS,
-    AGENT_NAMES,
-    AGENT_SOOTHES,
-    AGENT_SORRY_SLOW,
-    ASK_IDS,
-    BOT_FAREWELLS,
-    BOT_HUMAN_ONLY,
-    BOT_MISUNDERSTOOD,
-    BOT_NEGATIONS,
-    BOT_PII_WARNING,
-    BOT_SENDERS,
-    BOT_TRANSFERS,
-    COMPLAINT_ENDINGS,
-    COMPLAINTS,
-    CUSTOMER_NOTHING_ELSE,
-    CUSTOMER_THANKS,
-    FEATURE_WEIGHTS,
-    GIVE_UPS,
-    HANDOFF_ASKS,
-    HOUR_WEIGHTS,
-    IMPATIENT,
-    IMPOLITE,
-    OPENERS,
-    PHONE_ASK_IDS,
-    PHONE_OPENERS,
-    QUESTION_PREFIXES,
-    QUESTION_SUFFIXES,
-    RETURN_PREFIXES,
-    SCREENSHOT,
-    SCRIPTS,
-    SYSTEM_TIMEOUTS,
-    WELCOMES,
-)
+from apps.catalog.models import Product
+from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.demo.files import DEMO_DIR
+from apps.demo.phrases import demo_phrases, demo_scripts
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+PHRASES = demo_phrases()
+SCRIPTS = demo_scripts()
+
 CHINA = timezone(timedelta(hours=8))
 # Fixed so that the demo and the benchmarks are reproducible.
 DEFAULT_START = datetime(2026, 11, 20, tzinfo=CHINA)
@@ -73,6 +47,28 @@ DEFAULT_START = datetime(2026, 11, 20, tzinfo=CHINA)
 CHANNEL_WEIGHTS = {"wechat": 45, "app": 25, "web": 15, "wecom": 10, "phone": 5}
 HUMAN_ONLY_CHANNELS = frozenset({"wecom", "phone"})  # 企业微信 advisers and the hotline: no bot
 PRODUCT_WEIGHTS = {"mall-app": 62, "wallet-app": 38}
+# Customer-service traffic by hour of day (Beijing time): morning, afternoon and evening peaks.
+HOUR_WEIGHTS = (3, 2, 1, 1, 1, 1, 2, 5, 10, 16, 20, 20, 14, 16, 18, 18, 17, 15, 13, 16, 20, 20, 15, 8)
+# How often customers ask about each feature (1.0 when not listed).
+FEATURE_WEIGHTS = {
+    "refund": 3.0,
+    "after-sales": 3.0,
+    "logistics": 3.0,
+    "order": 1.5,
+    "payment": 1.5,
+    "coupon": 2.0,
+    "membership": 1.0,
+    "price-protection": 1.5,
+    "invoice": 1.0,
+    "account": 0.8,
+    "top-up": 2.0,
+    "withdrawal": 3.0,
+    "bank-card": 2.0,
+    "security": 1.5,
+    "bill": 1.0,
+    "red-packet": 1.5,
+    "real-name": 1.5,
+}
 
 # Shares, tuned so that measured shares land where the brief asks (see the tests).
 HANDOFF_SHARE = 0.36  # of bot-started conversations without a complaint
@@ -142,16 +138,19 @@ def _bank_card(rng: random.Random) -> str:
 
 
 def _email(rng: random.Random) -> str:
-    name = rng.choice(("xiaoyu", "mama", "lily", "wang", "chen", "zhang", "baobao", "liu", "amy", "tony"))
+    name = rng.choice(PHRASES.email_names)
     return f"{name}{rng.randrange(10, 99999)}@{rng.choice(MAIL_DOMAINS)}"
 
 
-PII_TEMPLATES: tuple[tuple[Callable[[random.Random], str], tuple[str, ...]], ...] = (
-    (_mobile, ("我手机号{}，你们直接打给我吧", "注册手机号是{}", "{} 这个号", "回电打{}就行", "收件人电话{}")),
-    (_mobile, ("我电话{}，有结果了联系我",)),
-    (_id_number, ("我身份证号{}，你查一下", "实名的身份证是{}", "身份证{}")),
-    (_bank_card, ("卡号{}", "我绑定的银行卡是{}", "就是这张卡 {}", "退到这张卡{}")),
-    (_email, ("发票发我邮箱{}", "邮箱是{}", "我的邮箱{}，结果发给我", "{} 这个邮箱")),
+_PERSONAL_DATA_MAKERS: dict[str, Callable[[random.Random], str]] = {
+    "mobile": _mobile,
+    "id_number": _id_number,
+    "bank_card": _bank_card,
+    "email": _email,
+}
+# What a customer types, and the templates it goes into: the phrases' ``personal_data``, in their order.
+PII_TEMPLATES: tuple[tuple[Callable[[random.Random], str], tuple[str, ...]], ...] = tuple(
+    (_PERSONAL_DATA_MAKERS[entry["kind"]], entry["templates"]) for entry in PHRASES.personal_data
 )
 
 
@@ -260,18 +259,14 @@ def _agents() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     for team, (title, numbers) in TEAM_AGENTS.items():
         agents = []
         for number in numbers:
-            name = AGENT_NAMES[number - 1]
-            if team == "电话客服组":
+            name = PHRASES.agent_names[number - 1]
+            if team == "电话客服组":  # by product: mall first, wallet second (see _human)
                 greetings = tuple(
-                    f"您好，{brand}客服中心，工号{number:02d}，很高兴为您服务，请问有什么可以帮您？"
-                    for brand in ("母婴商城", "钱包")
+                    PHRASES.hotline_greeting.format(brand=PHRASES.hotline_brands[product], number=number)
+                    for product in ("mall-app", "wallet-app")
                 )
             else:
-                greetings = (
-                    f"您好，我是{title}{name}，很高兴为您服务",
-                    f"亲，您好～我是{name}，这边为您处理哦",
-                    f"您好，{title}{name}为您服务，请问有什么可以帮您？",
-                )
+                greetings = tuple(template.format(title=title, name=name) for template in PHRASES.agent_greetings)
             agents.append((f"agent-{number:02d}", greetings))
         teams[team] = tuple(agents)
     return teams
@@ -399,11 +394,11 @@ class _Plan:
 def _ask(rng: random.Random, topic: _Topic, *, returning: bool) -> str:
     question = rng.choice(topic.questions)
     if returning:
-        return rng.choice(RETURN_PREFIXES) + question
-    prefix = rng.choice(QUESTION_PREFIXES)
+        return rng.choice(PHRASES.return_prefixes) + question
+    prefix = rng.choice(PHRASES.question_prefixes)
     if question.startswith(("请问", "亲")):
         prefix = ""
-    return prefix + question + rng.choice(QUESTION_SUFFIXES)
+    return prefix + question + rng.choice(PHRASES.question_suffixes)
 
 
 def _team(plan: _Plan, rng: random.Random) -> str:
@@ -432,16 +427,16 @@ def _conversation(rng: random.Random, plan: _Plan, format_time: Callable[[int], 
     handoff = streak = gave_up = False
     bot_ok = True
     if not human_only:
-        bot = BOT_SENDERS[plan.product]
-        tr.add("bot", bot, choice(WELCOMES[plan.product]), 0)
+        bot = PHRASES.bot_senders[plan.product]
+        tr.add("bot", bot, choice(PHRASES.welcomes[plan.product]), 0)
         if random_() < 0.25:
-            tr.customer_says(choice(OPENERS))
+            tr.customer_says(choice(PHRASES.openers))
         tr.customer_says(_ask(rng, topic, returning=plan.returning))
         if complaint and random_() < 0.5:
-            tr.customer_says(choice(COMPLAINTS))
+            tr.customer_says(choice(PHRASES.complaints))
         if topic.human_only:
             handoff = True
-            tr.add("bot", bot, BOT_HUMAN_ONLY, 1 + random_() * 2)
+            tr.add("bot", bot, PHRASES.bot_human_only, 1 + random_() * 2)
         else:
             handoff = random_() < (COMPLAINT_HANDOFF_SHARE if complaint else HANDOFF_SHARE)
             streak = handoff and random_() < STREAK_SHARE
@@ -454,15 +449,15 @@ def _conversation(rng: random.Random, plan: _Plan, format_time: Callable[[int], 
             if pii and not streak:
                 pii = False
                 tr.customer_says(_pii_message(rng), typing=0.3)
-                tr.add("bot", bot, BOT_PII_WARNING, 1 + random_())
+                tr.add("bot", bot, PHRASES.bot_pii_warning, 1 + random_())
             if handoff and not streak:
-                tr.customer_says(choice(HANDOFF_ASKS))
+                tr.customer_says(choice(PHRASES.handoff_asks))
                 if random_() < 0.6:
-                    tr.add("bot", bot, choice(BOT_TRANSFERS), 1 + random_())
+                    tr.add("bot", bot, choice(PHRASES.bot_transfers), 1 + random_())
         if handoff:
             tr.add("system", "system", "转人工", random_() * 2)
         elif gave_up:
-            tr.customer_says(choice(GIVE_UPS))
+            tr.customer_says(choice(PHRASES.give_ups))
         else:
             _bot_only_end(tr, bot, plan)
     if not handoff and not human_only:
@@ -500,14 +495,14 @@ def _bot_fails(tr: _Transcript, bot: str, plan: _Plan, times: int) -> None:
         roll = rng.random()
         if roll < 0.45:
             wrong = catalogue.pick(rng)
-            text = wrong.bot_answers[plan.channel] if wrong is not plan.topic else rng.choice(BOT_MISUNDERSTOOD)
+            text = wrong.bot_answers[plan.channel] if wrong is not plan.topic else rng.choice(PHRASES.bot_misunderstood)
         elif roll < 0.75:
-            text = rng.choice(BOT_MISUNDERSTOOD)
+            text = rng.choice(PHRASES.bot_misunderstood)
         else:
             guesses = [topic.standard_question for topic in rng.sample(catalogue.topics, 3)]
             text = "猜您想问：\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(guesses, 1))
         tr.add("bot", bot, text, 1 + rng.random() * 2)
-        tr.customer_says(rng.choice(BOT_NEGATIONS))
+        tr.customer_says(rng.choice(PHRASES.bot_negations))
 
 
 def _bot_only_end(tr: _Transcript, bot: str, plan: _Plan) -> None:
@@ -520,10 +515,10 @@ def _bot_only_end(tr: _Transcript, bot: str, plan: _Plan) -> None:
             tr.add("bot", bot, other.bot_answers[plan.channel], 1 + rng.random() * 2)
     ending = rng.random()
     if ending < 0.6:
-        tr.customer_says(rng.choice(CUSTOMER_THANKS))
-        tr.add("bot", bot, rng.choice(BOT_FAREWELLS), 1 + rng.random())
+        tr.customer_says(rng.choice(PHRASES.customer_thanks))
+        tr.add("bot", bot, rng.choice(PHRASES.bot_farewells), 1 + rng.random())
     else:  # people just leave; the session times out
-        tr.add("system", "system", rng.choice(SYSTEM_TIMEOUTS), 180 + rng.random() * 420)
+        tr.add("system", "system", rng.choice(PHRASES.system_timeouts), 180 + rng.random() * 420)
 
 
 def _human(
@@ -557,9 +552,9 @@ def _human(
             wait = 180 + random_() * 720
             if random_() < 0.6:  # the customer notices, and the reply is still as late
                 nudge = 60 + random_() * (wait - 120)
-                tr.add("customer", tr.customer, choice(IMPATIENT), nudge)
+                tr.add("customer", tr.customer, choice(PHRASES.impatient), nudge)
                 wait -= nudge
-            tr.add("agent", agent, choice(AGENT_SORRY_SLOW), wait)
+            tr.add("agent", agent, choice(PHRASES.agent_sorry_slow), wait)
             tr.add("agent", agent, text, 2 + random_() * 8)
         elif phone:
             tr.add("agent", agent, text, 2 + random_() * 12)
@@ -569,12 +564,12 @@ def _human(
 
     if phone:
         tr.add("agent", agent, greetings[plan.product == "wallet-app"] if team == "电话客服组" else greetings[0], 0)
-        tr.customer_says(choice(PHONE_OPENERS) + "，" + choice(topic.questions).rstrip("？?"), typing=0.2)
+        tr.customer_says(choice(PHRASES.phone_openers) + "，" + choice(topic.questions).rstrip("？?"), typing=0.2)
         if topic.details and random_() < 0.5:
             tr.customer_says("就是" + choice(topic.details), typing=0.2)
     else:
         if plan.channel == "wecom":
-            tr.customer_says(choice(OPENERS), typing=0.3)
+            tr.customer_says(choice(PHRASES.openers), typing=0.3)
         if tr.messages[-1]["role"] == "system":  # waiting in the queue after 转人工
             tr.add("agent", agent, choice(greetings), 5 + random_() * (85 if random_() < 0.85 else 200))
         else:
@@ -584,20 +579,20 @@ def _human(
             if topic.details and random_() < 0.5:
                 tr.customer_says(choice(topic.details))
     if complaint:
-        tr.customer_says(choice(COMPLAINTS))
-        agent_says(choice(AGENT_SOOTHES))
-    opener = "" if phone or plan.channel == "wecom" else choice(AGENT_HANDOFF_OPENERS)
-    ask, wanted = choice((PHONE_ASK_IDS if phone else ASK_IDS)[plan.product])
+        tr.customer_says(choice(PHRASES.complaints))
+        agent_says(choice(PHRASES.agent_soothes))
+    opener = "" if phone or plan.channel == "wecom" else choice(PHRASES.agent_handoff_openers)
+    ask, wanted = choice((PHRASES.phone_ask_ids if phone else PHRASES.ask_ids)[plan.product])
     agent_says(opener + ask)
     tr.customer_says(_identify(rng, wanted, phone=phone), typing=0.3)
     if pii:
         tr.customer_says(_pii_message(rng), typing=0.3)
-    agent_says(choice(AGENT_HOLDS))
+    agent_says(choice(PHRASES.agent_holds))
     # Looking it up takes a while; the hold message told the customer so.
     tr.add("agent", agent, choice(topic.findings), 20 + random_() * (40 if phone else 70))
     if impolite:
         tr.customer_says("能不能再帮我看看" if random_() < 0.5 else "你们到底能不能处理")
-        agent_says(choice(IMPOLITE))
+        agent_says(choice(PHRASES.impolite))
     # Long enough already (a failure streak, a slow reply): fewer follow-up questions; at most 30 messages.
     followups = min(int(random_() * 2.2 + random_() * 1.3), max(0, (21 - len(tr.messages)) // 2))
     for question, answer in rng.sample(script.followups, min(followups, len(script.followups))):
@@ -605,14 +600,14 @@ def _human(
         agent_says(answer)
     resolved = random_() < (0.6 if complaint or impolite else 0.9)
     if not resolved and complaint:
-        tr.customer_says(choice(COMPLAINT_ENDINGS))
-        agent_says(choice(AGENT_SOOTHES))
+        tr.customer_says(choice(PHRASES.complaint_endings))
+        agent_says(choice(PHRASES.agent_soothes))
         return False
-    tr.customer_says(choice(CUSTOMER_THANKS))
-    agent_says(choice(AGENT_ANYTHING_ELSE))
+    tr.customer_says(choice(PHRASES.customer_thanks))
+    agent_says(choice(PHRASES.agent_anything_else))
     if random_() < 0.6:
-        tr.customer_says(choice(CUSTOMER_NOTHING_ELSE))
-        tr.add("agent", agent, choice(AGENT_FAREWELLS), 3 + random_() * 15)
+        tr.customer_says(choice(PHRASES.customer_nothing_else))
+        tr.add("agent", agent, choice(PHRASES.agent_farewells), 3 + random_() * 15)
     return resolved
 
 
@@ -620,7 +615,7 @@ def _identify(rng: random.Random, wanted: str, *, phone: bool) -> str:
     """The customer's answer to "which order / transaction?": 14-digit numbers, so never PII-like."""
     if wanted == "order":
         if not phone and rng.random() < 0.25:
-            return SCREENSHOT
+            return PHRASES.screenshot
         number = f"202611{rng.randrange(10**8):08d}"
         return rng.choice((number, f"订单号{number}", f"{number} 这个", f"是这个订单 {number}"))
     if wanted == "tail" or (wanted == "either" and rng.random() < 0.5):
@@ -720,3 +715,32 @@ def _stream(count: int, *, seed: int, end: datetime, days: int) -> Iterator[dict
                 back = _Return(plan.customer_id, plan.channel, plan.topic, back_at)
                 heapq.heappush(due, (n + 1 + int(rng.random() * 40), n, back))
         yield payload
+
+
+# --- storing them --------------------------------------------------------------------------------
+
+DEMO_SEED = 1  # the demo's conversations (`manage.py load_demo`); benchmarks use others
+
+
+def load_demo_conversations(
+    count: int, *, seed: int = DEMO_SEED, progress: Callable[[int, float], None] | None = None
+) -> dict[str, int]:
+    """Generate ``count`` conversations and store them through the ingestion service, in batches.
+
+    The same seed gives the same conversations, so loading again adds nothing: they come back
+    ``updated``. ``progress(stored so far, per second)`` is called after each batch. Returns how many were
+    created, updated (already there) and rejected. The demo products must be there (``load_demo_knowledge``).
+    """
+    missing = set(PRODUCT_WEIGHTS) - set(Product.objects.values_list("slug", flat=True))
+    if missing:
+        raise LookupError(f"Products {', '.join(sorted(missing))} are missing: load the demo knowledge first.")
+    totals = {"created": 0, "updated": 0, "rejected": 0}
+    stream = generate_conversations(count, seed=seed)
+    started = time.monotonic()
+    while batch := list(itertools.islice(stream, MAX_BATCH)):
+        for result in ingest_conversations(batch):
+            totals[result.status] += 1
+        if progress is not None:
+            stored = sum(totals.values())
+            progress(stored, stored / max(time.monotonic() - started, 1e-9))
+    return totals
