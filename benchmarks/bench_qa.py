@@ -91,7 +91,7 @@ def big_lexicon(size: int) -> list[str]:
 
 
 def views(count: int):
-    from apps.conversations.demo import generate_conversations
+    from apps.demo.conversations import generate_conversations
     from apps.qa.rules.engine import ConversationView, MessageView
 
     result = []
@@ -227,9 +227,9 @@ def bench_scoring_end_to_end(count: int = 3000) -> tuple[list[str], dict]:
     from django.db import connection
 
     from apps.catalog.models import Product
-    from apps.conversations.demo import generate_conversations
     from apps.conversations.models import Conversation
     from apps.conversations.services.ingest import ingest_conversations
+    from apps.demo.conversations import generate_conversations
     from apps.qa.models import Lexicon, Rule, Scorecard
     from apps.qa.services.lexicons import lexicon_add_terms
     from apps.qa.services.scorecards import scorecard_import, scorecard_version_publish
