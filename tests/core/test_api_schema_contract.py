@@ -34,6 +34,7 @@ from apps.core.api.fields import (
     VERSION_PATTERN,
     StrictDateTimeField,
 )
+from apps.core.api.pagination import MAX_PAGE_SIZE, PageSerializer
 from apps.core.api.serializers import flat_errors
 from apps.core.versions import validate_version
 from tests.factories import ProductFactory, published_article
@@ -208,6 +209,21 @@ def test_query_values_the_schema_forbids_are_a_400_naming_them(reader, query, fi
     response = reader.get(f"/api/v1/articles/?{query}")
     assert response.status_code == 400
     assert set(response.json()["errors"]) == fields
+
+
+@pytest.mark.django_db
+def test_page_errors_say_what_is_allowed_in_the_client_s_language(reader):
+    response = reader.get("/api/v1/articles/?page=-1&page_size=1%2B1", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.json()["errors"] == {"page": ["A page number from 1."], "page_size": ["A page size from 1 to 500."]}
+
+
+def test_the_page_parameters_the_schema_shows_are_the_ones_checked(schema):
+    # One serializer is both (apps.core.api.pagination.PageSerializer): the documented limits are the enforced ones.
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/articles/"]["get"]["parameters"]}
+    assert parameters["page"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+    checked = PageSerializer(data={"page": "1", "page_size": str(MAX_PAGE_SIZE + 1)})
+    assert not checked.is_valid() and set(checked.errors) == {"page_size"}
 
 
 @pytest.mark.django_db

@@ -218,11 +218,14 @@ class QueryBooleanField(serializers.Field):
 @extend_schema_field({"type": "integer"})
 class QueryIntegerField(serializers.IntegerField):
     """An integer in a query string: decimal digits with an optional minus sign, nothing else (not 1.0, 1e3,
-    ² or an empty value)."""
+    ² or an empty value). More than 18 digits read as ±10^18, beyond any limit a field sets (a page far past
+    the last is then simply not found)."""
 
     def to_internal_value(self, data: Any) -> int:
-        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]{1,18}", data):
+        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]+", data):
             self.fail("invalid")
+        if len(data.lstrip("-")) > 18:
+            return -(10**18) if data.startswith("-") else 10**18
         return super().to_internal_value(data)
 
 

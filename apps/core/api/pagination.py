@@ -2,29 +2,50 @@
 
 DRF's paginator is lenient where the schema is not: it reads ``page_size=0`` or ``abc`` as the default and
 ``page_size=9999`` as 500, and answers 404 for ``page=0``. Here a value the schema forbids is a 400 naming
-the parameter; a page past the last one is a 404 (documented as such).
+the parameter; a page past the last one is a 404 (documented as such). One serializer,
+:class:`PageSerializer`, is both the check and what the schema shows, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 
+from apps.core.api.fields import QueryIntegerField, query_values
+from apps.core.api.serializers import flat_errors
 from apps.core.errors import ValidationFailed
 
 MAX_PAGE_SIZE = 500
 
-PAGE_PARAMETERS = [
-    OpenApiParameter(
-        "page", {"type": "integer", "minimum": 1}, description="Page number, from 1; past the last page: 404."
-    ),
-    OpenApiParameter(
-        "page_size",
-        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
-        description=f"Items per page (default 50, at most {MAX_PAGE_SIZE}).",
-    ),
-]
+
+def _page_size_error() -> str:
+    return gettext("A page size from 1 to %(n)s.") % {"n": MAX_PAGE_SIZE}
+
+
+_PAGE_ERROR = _("A page number from 1.")
+_PAGE_SIZE_ERROR = lazy(_page_size_error, str)()  # in the language of the request that fails
+
+
+class PageSerializer(serializers.Serializer):
+    """``?page=`` and ``?page_size=`` of a list endpoint: what :class:`StandardPagination` checks, and what the
+    schema shows (list views name it in their ``parameters``)."""
+
+    page = QueryIntegerField(
+        required=False,
+        min_value=1,
+        help_text="Page number, from 1; past the last page: 404.",
+        error_messages={"invalid": _PAGE_ERROR, "min_value": _PAGE_ERROR},
+    )
+    page_size = QueryIntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        help_text=f"Items per page (default 50, at most {MAX_PAGE_SIZE}).",
+        error_messages={"invalid": _PAGE_SIZE_ERROR, "min_value": _PAGE_SIZE_ERROR, "max_value": _PAGE_SIZE_ERROR},
+    )
 
 
 class StandardPagination(PageNumberPagination):
@@ -34,20 +55,7 @@ class StandardPagination(PageNumberPagination):
     last_page_strings = ()  # "page=last" is not an integer: the schema does not offer it
 
     def paginate_queryset(self, queryset, request, view=None):
-        errors = {}
-        page = request.query_params.get("page")
-        if page is not None and _number(page) < 1:
-            errors["page"] = [_("A page number from 1.")]
-        size = request.query_params.get("page_size")
-        if size is not None and not 1 <= _number(size) <= MAX_PAGE_SIZE:
-            errors["page_size"] = [_("A page size from 1 to %(n)s.") % {"n": MAX_PAGE_SIZE}]
-        if errors:
-            raise ValidationFailed(_("Invalid input."), field_errors=errors)
+        page = PageSerializer(data=query_values(request))
+        if not page.is_valid():
+            raise ValidationFailed(_("Invalid input."), field_errors=flat_errors(page.errors))
         return super().paginate_queryset(queryset, request, view)
-
-
-def _number(raw: str) -> int:
-    """Plain decimal digits as a number (a very long one as a very large number); anything else: 0."""
-    if not (raw.isascii() and raw.isdigit()):
-        return 0
-    return int(raw) if len(raw) <= 18 else 10**18

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api.fields import query_values
-from apps.core.api.pagination import PAGE_PARAMETERS, StandardPagination
+from apps.core.api.pagination import PageSerializer, StandardPagination
 from apps.core.api.schema import api_errors, paginated
 from apps.knowledge.api.serializers import (
     EXTERNAL_ID_PATTERN,
@@ -48,7 +48,7 @@ class ArticleListApi(APIView):
 
     @extend_schema(
         operation_id="articles_list",
-        parameters=[ArticleFilterSerializer, *PAGE_PARAMETERS],
+        parameters=[ArticleFilterSerializer, PageSerializer],
         responses={
             200: paginated("ArticlePage", ArticleSerializer(many=True)),
             **api_errors("articles:read", not_found="No such page (past the last one)."),
@@ -93,7 +93,7 @@ class ScriptListApi(APIView):
 
     @extend_schema(
         operation_id="scripts_list",
-        parameters=[ScriptFilterSerializer, *PAGE_PARAMETERS],
+        parameters=[ScriptFilterSerializer, PageSerializer],
         responses={
             200: paginated("ScriptPage", ScriptSerializer(many=True)),
             **api_errors("articles:read", not_found="No such page (past the last one)."),
