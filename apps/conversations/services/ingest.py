@@ -7,6 +7,8 @@ with COPY straight into the table, those of known conversations with COPY into a
 ``INSERT … SELECT … ON CONFLICT DO NOTHING`` (so a message id already stored is never duplicated), and
 metrics with two statements. Posting the same conversation again, or concurrently, converges on the same
 rows: conversations are upserted in a fixed order, so concurrent batches never deadlock.
+Once committed, what was stored is announced with ``conversations_stored`` (``apps.conversations.signals``)
+to the apps above: QA queues it for scoring unless it is a backfill.
 
 Repeat contacts look across a customer's conversations, so two transactions writing conversations of the
 same customer at once would each miss the other's. A transaction therefore first takes a transaction-level
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -355,7 +357,9 @@ def _upsert_conversations(
         return {(channel_id, external_id): (pk, created) for pk, channel_id, external_id, created in cursor.fetchall()}
 
 
-def _message_rows(keys: list[Key], merged: Merged, stored: dict[Key, tuple[int, bool]], agents: dict[str, int]):
+def _message_rows(
+    keys: list[Key], merged: Merged, stored: dict[Key, tuple[int, bool]], agents: dict[str, int]
+) -> Iterator[tuple]:
     """The message rows of these conversations, in ``_COLUMNS`` order."""
     for key in keys:
         conversation_id = stored[key][0]
