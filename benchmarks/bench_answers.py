@@ -42,7 +42,8 @@ def build_corpus() -> None:
     from apps.answers.services.index import entry_texts, refresh_token_stats
     from apps.answers.services.vocabulary import current_vocabulary
     from apps.answers.text import normalize_for_retrieval
-    from apps.knowledge.services.imports import import_articles, read_jsonl
+    from apps.knowledge.formats import read_jsonl
+    from apps.knowledge.services.imports import import_articles
 
     lines = []
     for n in range(N):

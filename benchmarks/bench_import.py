@@ -83,8 +83,9 @@ def naive_import(text: str) -> int:
 
 def main() -> None:
     setup_django()
+    from apps.knowledge.formats import read_jsonl
     from apps.knowledge.models import ArticleVersion
-    from apps.knowledge.services.imports import import_articles, read_jsonl
+    from apps.knowledge.services.imports import import_articles
 
     reset_knowledge()
     text = rows(0, N)

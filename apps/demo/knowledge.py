@@ -20,10 +20,11 @@ from apps.answers.services.vocabulary import synonym_save
 from apps.catalog.models import Feature, Product, ReleaseSource
 from apps.catalog.services import release_record
 from apps.demo.files import DEMO_DIR, read_json
+from apps.knowledge.formats import read_jsonl
 from apps.knowledge.models import Article, Script, ScriptScenario
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ScriptContent
-from apps.knowledge.services.imports import import_articles, read_jsonl
+from apps.knowledge.services.imports import import_articles
 from apps.knowledge.services.stale import release_flag_stale_content
 
 

@@ -15,8 +15,8 @@ from apps.apikeys.services import api_key_issue
 from apps.conversations.models import Team
 from apps.conversations.services.ingest import ingest_conversations
 from apps.insights.services.rollups import rollup_pending
+from apps.knowledge.formats import SPREADSHEET_COLUMNS
 from apps.knowledge.models import StaleFlag
-from apps.knowledge.services.imports import SPREADSHEET_COLUMNS
 from tests.conftest import wait_for
 from tests.e2e.conftest import shot
 from tests.factories import FeatureFactory, ProductFactory, UserFactory, answer_policy, published_article

@@ -125,7 +125,7 @@ def pages_for(user) -> list[tuple[str, str]]:
     from apps.core.navigation import links_for
     from apps.knowledge.models import Article, Script
     from apps.qa.models import ReviewTask
-    from apps.reviews.selectors import OPEN_TASK_STATES
+    from apps.reviews.selectors.workspace import OPEN_TASK_STATES
 
     pages = [(str(link["label"]), link["url"]) for link in links_for(user)]
     if any(path == reverse("reviews:queue") for _name, path in pages):

@@ -14,8 +14,8 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from apps.accounts import roles
+from apps.knowledge.formats import SPREADSHEET_COLUMNS
 from apps.knowledge.models import Article, ArticleVersion
-from apps.knowledge.services.imports import SPREADSHEET_COLUMNS
 from apps.qa.models import Rule, Scorecard, ScorecardVersion
 from apps.reviews.models import CalibrationSession, Dispute, Review
 from apps.reviews.services import dispute_raise, review_open_task, review_submit

@@ -7,9 +7,10 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.knowledge.formats import read_rows
 from apps.knowledge.models import Article, ArticleVersion
 from apps.knowledge.services.exports import export_xlsx
-from apps.knowledge.services.imports import ImportRejected, import_articles, read_rows
+from apps.knowledge.services.imports import ImportRejected, import_articles
 from tests.factories import ProductFactory, draft_article, editor, published_article
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from django.core.management import CommandError, call_command
 
 from apps.catalog.models import Feature, Product
 from apps.core.errors import PermissionRefused
+from apps.knowledge.formats import read_jsonl, read_rows
 from apps.knowledge.models import Article, ArticleVersion, VersionStatus
 from apps.knowledge.services.exports import export_csv, export_xlsx
-from apps.knowledge.services.imports import ImportRejected, import_articles, read_jsonl, read_rows
+from apps.knowledge.services.imports import ImportRejected, import_articles
 from tests.factories import FeatureFactory, ProductFactory, editor
 
 pytestmark = pytest.mark.django_db

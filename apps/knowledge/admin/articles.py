@@ -21,6 +21,7 @@ from apps.knowledge.admin.base import (
     VersionedItemAdmin,
 )
 from apps.knowledge.admin.forms import ArticleVersionForm, ImportForm
+from apps.knowledge.formats import SPREADSHEET_COLUMNS, read_rows
 from apps.knowledge.models import (
     Article,
     ArticleVersion,
@@ -32,7 +33,7 @@ from apps.knowledge.models import (
 )
 from apps.knowledge.selectors import is_bot_visible
 from apps.knowledge.services.exports import export_csv, export_xlsx
-from apps.knowledge.services.imports import SPREADSHEET_COLUMNS, ImportRejected, import_articles, read_rows
+from apps.knowledge.services.imports import ImportRejected, import_articles
 
 
 class ChannelFilter(admin.SimpleListFilter):

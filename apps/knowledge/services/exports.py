@@ -7,8 +7,8 @@ import io
 from collections.abc import Iterable, Iterator
 
 from apps.core.csv_export import spreadsheet_text
+from apps.knowledge.formats import SPREADSHEET_COLUMNS
 from apps.knowledge.models import ArticleVersion, Channel
-from apps.knowledge.services.imports import SPREADSHEET_COLUMNS
 
 
 def _cells(version: ArticleVersion) -> list[str]:

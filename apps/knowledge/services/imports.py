@@ -25,11 +25,6 @@ from django.utils.translation import gettext as _
 from apps.catalog.models import Feature, Product
 from apps.core.errors import PermissionRefused, ValidationFailed
 from apps.knowledge.formats import REQUIRED, Line
-
-# Re-exported for the callers that still import file reading from here; new code imports apps.knowledge.formats.
-from apps.knowledge.formats import SPREADSHEET_COLUMNS as SPREADSHEET_COLUMNS
-from apps.knowledge.formats import read_jsonl as read_jsonl
-from apps.knowledge.formats import read_rows as read_rows
 from apps.knowledge.models import (
     Article,
     ArticleVersion,

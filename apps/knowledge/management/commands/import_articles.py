@@ -8,7 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
-from apps.knowledge.services.imports import ImportRejected, import_articles, read_rows
+from apps.knowledge.formats import read_rows
+from apps.knowledge.services.imports import ImportRejected, import_articles
 
 
 class Command(BaseCommand):
