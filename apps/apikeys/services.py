@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.apikeys.models import ApiKey
 from apps.apikeys.scopes import SCOPES
 from apps.core.errors import ValidationFailed
-from apps.core.generations import bump_generation, generation
+from apps.core.generations import GenerationCachedValue, bump_generation
 
 KEY_PREFIX = "kbp_"
 
@@ -56,9 +56,10 @@ def api_key_issue(
 
 
 # Keys this process has looked up, valid while the shared generation stands: a bot's every request
-# costs one cache read instead of a database query, and a revocation anywhere applies at once.
+# costs one cache read instead of a database query, and a revocation anywhere applies at once (the
+# generation moves on and this process starts again from no known keys).
 KEYS_GENERATION_KEY = "apikeys:generation"
-_known: dict[str, tuple[int, ApiKey]] = {}
+_known_keys: GenerationCachedValue[dict[str, ApiKey]] = GenerationCachedValue(dict, keys=(KEYS_GENERATION_KEY,))
 
 
 def api_keys_changed() -> None:
@@ -67,13 +68,12 @@ def api_keys_changed() -> None:
 
 
 def _lookup(prefix: str) -> ApiKey | None:
-    current = generation(KEYS_GENERATION_KEY)
-    known = _known.get(prefix)
-    if known is not None and known[0] == current:
-        return known[1]
+    known = _known_keys.current()
+    if prefix in known:
+        return known[prefix]
     api_key = ApiKey.objects.filter(prefix=prefix).first()
     if api_key is not None:
-        _known[prefix] = (current, api_key)
+        known[prefix] = api_key
     return api_key
 
 
