@@ -62,7 +62,7 @@ def run_importer(path: Path) -> tuple[float, int]:
             "import_conversations",
             str(path),
             "--quiet",
-            "--no-scoring",
+            "--backfill",
         ],
         cwd=ROOT,
         env=env,

@@ -246,7 +246,7 @@ def bench_scoring_end_to_end(count: int = 3000) -> tuple[list[str], dict]:
         Product.objects.get_or_create(slug=slug, defaults={"name": slug})
     items = list(generate_conversations(count, seed=5))
     for start in range(0, len(items), 1000):
-        ingest_conversations(items[start : start + 1000])
+        ingest_conversations(items[start : start + 1000], backfill=True)
     for code, terms in (
         ("big", big_lexicon(20_000)),
         ("forbidden", FORBIDDEN),

@@ -83,13 +83,13 @@ def ingest_loop(window, seed: int) -> dict:
     meter = Meter()
     stream = generate_conversations(10_000_000, seed=seed, start=timezone.localtime(), days=1)
     batch = list(islice(stream, 1000))
-    ingest_conversations(list(islice(stream, 200)))  # connection, masker and caches warm
+    ingest_conversations(list(islice(stream, 200)), backfill=True)  # connection, masker and caches warm
     messages = 0
     window.wait()
     meter.start()
     while window.open():
         started = time.perf_counter()
-        results = ingest_conversations(batch)
+        results = ingest_conversations(batch, backfill=True)
         meter.busy += time.perf_counter() - started
         meter.units += sum(r.status != "rejected" for r in results)
         messages += sum(len(item["messages"]) for item in batch)

@@ -99,10 +99,10 @@ def build_qa(conversations: int) -> tuple[list[int], int]:
     for item in generate_conversations(conversations, seed=5):
         batch.append(item)
         if len(batch) == 1000:
-            ingest_conversations(batch, durable=False)
+            ingest_conversations(batch, durable=False, backfill=True)
             batch = []
     if batch:
-        ingest_conversations(batch, durable=False)
+        ingest_conversations(batch, durable=False, backfill=True)
     for code, terms in (
         ("big", bench_qa.big_lexicon(20_000)),
         ("forbidden", bench_qa.FORBIDDEN),

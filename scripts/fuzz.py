@@ -78,7 +78,7 @@ def _prepare() -> dict[str, str]:
     call_command("migrate", "--noinput", verbosity=0)
     load_demo_knowledge()
     call_command("index_answers", verbosity=0)
-    ingest_conversations([_CONVERSATION])
+    ingest_conversations([_CONVERSATION], backfill=True)
     # A rate limit the run cannot reach: throttling is not what is under test.
     keys = {"FUZZ_KEY_ALL": api_key_issue(name="fuzz", scopes=sorted(SCOPES), rate_limit_per_minute=10**6).plaintext}
     issued = {}

@@ -15,6 +15,6 @@ class AccountsConfig(AppConfig):
         # home page), by default. Other apps claim the other roles.
         register_home(
             url_name="admin:index",
-            applies_to=lambda user: user.is_superuser or roles.ADMINISTRATOR in roles.role_names(user),
+            applies_to=roles.is_administrator,
             priority=0,
         )

@@ -738,7 +738,7 @@ def load_demo_conversations(
     stream = generate_conversations(count, seed=seed)
     started = time.monotonic()
     while batch := list(itertools.islice(stream, MAX_BATCH)):
-        for result in ingest_conversations(batch):
+        for result in ingest_conversations(batch, backfill=True):
             totals[result.status] += 1
         if progress is not None:
             stored = sum(totals.values())

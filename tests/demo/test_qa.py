@@ -60,7 +60,7 @@ def demo_conversations() -> int:
     ProductFactory(slug="wallet-app")
     stream = generate_conversations(300, seed=1)
     while batch := list(itertools.islice(stream, MAX_BATCH)):
-        results = ingest_conversations(batch)
+        results = ingest_conversations(batch, backfill=True)
         assert all(r.status == "created" for r in results), [r.errors for r in results if r.errors]
     return Conversation.objects.count()
 

@@ -45,7 +45,7 @@ def conversations(count: int, *, agent: str = "agent-a", start: int = 0, day: da
                 ],
             }
         )
-    results = ingest_conversations(items)
+    results = ingest_conversations(items, backfill=True)
     assert all(r.status in ("created", "updated") for r in results), [r.errors for r in results]
     return list(
         Conversation.objects.filter(external_id__in=[i["external_id"] for i in items]).values_list("id", flat=True)
