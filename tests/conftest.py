@@ -37,6 +37,20 @@ def _english(settings):
 
 
 @pytest.fixture
+def mall():
+    """The product most tests sell: a mother-and-baby shopping app."""
+    from tests.factories import ProductFactory
+
+    return ProductFactory(slug="mall-app", name="母婴商城 App")
+
+
+@pytest.fixture
+def bot(api_key_client) -> APIClient:
+    """A bot's client: an API key with the ``answers`` scope."""
+    return api_key_client("answers")
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 

@@ -1,6 +1,10 @@
-"""Factories for tests: real rows, made through the same services the product uses where it matters."""
+"""Factories and small builders for tests: real rows, made through the same services the product uses
+where it matters (knowledge through the workflow, conversations through ingestion, scorecards through their
+services, review tasks through scoring, sampling and assignment)."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -8,9 +12,25 @@ from django.contrib.auth.models import Group
 
 from apps.accounts import roles
 from apps.catalog.models import Feature, Product
+from apps.conversations.models import Agent, Conversation, Team
+from apps.conversations.services.ingest import ingest_conversations
 from apps.knowledge.models import ArticleVersion, Category, ScriptScenario, ScriptVersion
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ArticleContent, ScriptContent
+from apps.qa.models import (
+    Criterion,
+    Lexicon,
+    LexiconTerm,
+    ReviewTask,
+    Rule,
+    SamplingPlan,
+    Scorecard,
+    ScorecardVersion,
+    Section,
+)
+from apps.qa.services.sampling import sampling_run
+from apps.qa.services.scorecards import scorecard_version_new_draft, scorecard_version_publish
+from apps.qa.services.scoring import score_conversations
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -137,3 +157,127 @@ def answer_policy(*, answer: float | None = None, clarify: float | None = None, 
         defaults={"answer_threshold": answer, "clarify_threshold": clarify, "target_precision": target},
     )
     vocabulary_changed()
+
+
+# --- QA: conversations through ingestion, rules and scorecards through their services ----------------
+
+DAY = datetime.fromisoformat("2026-11-02T00:00:00+08:00")  # a Monday
+
+
+def conversations(count: int, *, agent: str = "agent-a", start: int = 0, day: datetime = DAY, **fields) -> list[int]:
+    """``count`` conversations served by ``agent`` on ``day``; returns their ids."""
+    items = []
+    for n in range(start, start + count):
+        t0 = day + timedelta(hours=9, minutes=n)
+        items.append(
+            {
+                "channel": fields.get("channel", "wechat"),
+                "external_id": f"{agent}-{day:%m%d}-{n}",
+                "team": fields.get("team", "售后一组"),
+                "customer": f"u-{agent}-{n}",
+                **({"csat": fields["csat"]} if "csat" in fields else {}),
+                "messages": fields.get("messages")
+                or [
+                    {"id": "m1", "role": "customer", "sender": f"u-{n}", "sent_at": t0.isoformat(), "text": "在吗"},
+                    {
+                        "id": "m2",
+                        "role": "agent",
+                        "sender": agent,
+                        "sent_at": (t0 + timedelta(seconds=20)).isoformat(),
+                        "text": fields.get("reply", "您好，请问有什么可以帮您"),
+                    },
+                    {
+                        "id": "m3",
+                        "role": "customer",
+                        "sender": f"u-{n}",
+                        "sent_at": (t0 + timedelta(seconds=60)).isoformat(),
+                        "text": "好的谢谢",
+                    },
+                ],
+            }
+        )
+    results = ingest_conversations(items, backfill=True)
+    assert all(r.status in ("created", "updated") for r in results), [r.errors for r in results]
+    return list(
+        Conversation.objects.filter(external_id__in=[i["external_id"] for i in items]).values_list("id", flat=True)
+    )
+
+
+def forbidden_rule(**fields) -> Rule:
+    lexicon, _ = Lexicon.objects.get_or_create(code="forbidden", defaults={"name": "服务禁语", "kind": "forbidden"})
+    LexiconTerm.objects.get_or_create(lexicon=lexicon, term="不知道")
+    LexiconTerm.objects.get_or_create(lexicon=lexicon, term="自己看")
+    return Rule.objects.create(
+        code=fields.pop("code", "forbidden-phrases"),
+        name="服务禁语",
+        severity=fields.pop("severity", "major"),
+        condition={"type": "keywords", "lexicon": "forbidden", "role": "agent"},
+        **fields,
+    )
+
+
+def greeting_rule() -> Rule:
+    return Rule.objects.create(
+        code="greeting",
+        name="首次回复问候",
+        severity="minor",
+        condition={"type": "missing_phrase", "terms": ["您好", "你好"], "position": "first_agent_reply"},
+    )
+
+
+def published_scorecard(rules: list[Rule], *, manual: int = 1, name: str = "售后质检") -> ScorecardVersion:
+    scorecard = Scorecard.objects.create(name=name)
+    draft = scorecard_version_new_draft(scorecard)
+    section = Section.objects.create(version=draft, title="服务规范")
+    for n, rule in enumerate(rules):
+        Criterion.objects.create(
+            version=draft,
+            section=section,
+            title=rule.name,
+            mode="automatic",
+            points=50,
+            rule=rule,
+            position=n,
+            severity=rule.severity,
+        )
+    for n in range(manual):
+        Criterion.objects.create(version=draft, section=section, title=f"解决问题 {n}", mode="manual", points=20)
+    return scorecard_version_publish(draft)
+
+
+# --- Reviews: tasks scored, sampled and assigned as in production -----------------------------------
+
+
+def setup_tasks(count: int = 1, *, reviewer=None, reply: str = "不知道，你自己看", messages=None):
+    """``count`` conversations served by agent-a (whose user is returned), scored, sampled and assigned to
+    ``reviewer``. Returns (tasks, agent_user, reviewer, version)."""
+    ProductFactory(slug="mall-app")
+    version = published_scorecard([forbidden_rule()])
+    reviewer = reviewer or UserFactory(role=roles.QA_REVIEWER)
+    agent_user = UserFactory(role=roles.AGENT)
+    ids = conversations(count, agent="agent-a", reply=reply, **({"messages": messages} if messages else {}))
+    Agent.objects.filter(code="agent-a").update(user=agent_user)
+    score_conversations(ids)
+    plan = SamplingPlan.objects.create(
+        name=f"plan-{reviewer.pk}",
+        scorecard=version.scorecard,
+        rate_percent=100,
+        max_per_agent=10_000,
+        min_messages=1,
+        new_agent_days=0,
+        include_risky=False,
+    )
+    plan.reviewers.set([reviewer])
+    sampling_run(plan, DAY)
+    tasks = list(ReviewTask.objects.filter(conversation_id__in=ids).order_by("id"))
+    return tasks, agent_user, reviewer, version
+
+
+def lead_of(team_name: str = "售后一组"):
+    lead = UserFactory(role=roles.QA_LEAD)
+    Team.objects.get(name=team_name).leads.add(lead)
+    return lead
+
+
+def all_pass(version) -> dict[str, str]:
+    return {str(c.id): "pass" for c in version.criteria.all()}
