@@ -12,7 +12,7 @@ from apps.conversations.models import Conversation, Message
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "formats" / "data"  # the WeCom sample beside its reader's tests
 
 
 @pytest.fixture(autouse=True)
