@@ -42,7 +42,8 @@ class _ConfigAdmin(ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(vocabulary_changed)  # after commit: a process rebuilding must see the change
+        if not change or form.has_changed():  # an unchanged save changes nothing for the processes
+            transaction.on_commit(vocabulary_changed)  # after commit: a process rebuilding must see the change
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
