@@ -10,8 +10,7 @@ from apps.accounts import roles
 from apps.reviews.models import CalibrationSession, Dispute, Review
 from apps.reviews.services import review_open_task, review_submit
 from tests.e2e.conftest import shot
-from tests.factories import UserFactory
-from tests.reviews.helpers import lead_of, setup_tasks
+from tests.factories import UserFactory, lead_of, setup_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

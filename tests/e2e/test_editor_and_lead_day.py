@@ -19,8 +19,7 @@ from apps.knowledge.formats import SPREADSHEET_COLUMNS
 from apps.knowledge.models import StaleFlag
 from tests.conftest import wait_for
 from tests.e2e.conftest import shot
-from tests.factories import FeatureFactory, ProductFactory, UserFactory, answer_policy, published_article
-from tests.qa.helpers import DAY
+from tests.factories import DAY, FeatureFactory, ProductFactory, UserFactory, answer_policy, published_article
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

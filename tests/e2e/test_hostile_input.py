@@ -20,8 +20,7 @@ from apps.qa.models import Rule, Scorecard, ScorecardVersion
 from apps.reviews.models import CalibrationSession, Dispute, Review
 from apps.reviews.services import dispute_raise, review_open_task, review_submit
 from tests.e2e.conftest import shot
-from tests.factories import ProductFactory, UserFactory, draft_article, editor
-from tests.reviews.helpers import lead_of, setup_tasks
+from tests.factories import ProductFactory, UserFactory, draft_article, editor, lead_of, setup_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,8 +4,7 @@ import pytest
 
 from apps.accounts import roles
 from tests.e2e.conftest import shot
-from tests.factories import ProductFactory, UserFactory, published_article, published_script
-from tests.reviews.helpers import setup_tasks
+from tests.factories import ProductFactory, UserFactory, published_article, published_script, setup_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,9 +36,7 @@ def test_the_main_lists_fit_1440_px(page_as):
     from apps.catalog.services import release_record
     from apps.knowledge.services.stale import release_flag_stale_content
 
-    release = release_record(
-        product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False
-    ).release
+    release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False).release
     release_flag_stale_content(release_id=release.pk)
 
     long_question = (

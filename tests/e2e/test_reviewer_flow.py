@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from apps.qa.models import ReviewTask
 from apps.reviews.models import Review
 from tests.e2e.conftest import shot
-from tests.reviews.helpers import setup_tasks
+from tests.factories import setup_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

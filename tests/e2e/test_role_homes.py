@@ -7,8 +7,7 @@ from playwright.sync_api import expect
 
 from apps.accounts import roles
 from tests.e2e.conftest import shot
-from tests.factories import UserFactory
-from tests.reviews.helpers import setup_tasks
+from tests.factories import UserFactory, setup_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -224,7 +224,7 @@ def test_a_qa_lead_gets_the_teams_scores_and_open_disputes(client):
     import json
 
     from apps.reviews.models import Dispute, Review
-    from tests.reviews.helpers import all_pass, lead_of, setup_tasks
+    from tests.factories import all_pass, lead_of, setup_tasks
 
     [task], agent_user, reviewer, version = setup_tasks(1)
     client.force_login(reviewer)

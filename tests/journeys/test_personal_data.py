@@ -9,8 +9,7 @@ import pytest
 from apps.answers.models import AnswerQuery
 from apps.reviews.models import Dispute, Review
 from apps.reviews.services import dispute_raise, dispute_rule, review_open_task, review_save_draft, review_submit
-from tests.factories import ProductFactory, published_article
-from tests.reviews.helpers import all_pass, lead_of, setup_tasks
+from tests.factories import ProductFactory, all_pass, lead_of, published_article, setup_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,7 @@ from apps.qa.models import AutoScore, Finding
 from apps.qa.tasks import enqueue_scoring, score_unscored_task
 from kbportal.embedded import start_postgres, start_redis_again, stop_postgres, stop_redis
 from tests.conftest import wait_for
-from tests.factories import ProductFactory, published_article
-from tests.qa.helpers import conversations, forbidden_rule, published_scorecard
+from tests.factories import ProductFactory, conversations, forbidden_rule, published_article, published_scorecard
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -18,9 +18,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from apps.accounts import roles
-from tests.core.test_i18n_sources import marked_in_template
-from tests.factories import UserFactory, published_article, published_script
-from tests.reviews.helpers import lead_of, setup_tasks
+from tests.factories import UserFactory, lead_of, published_article, published_script, setup_tasks
+from tests.kbportal.test_i18n import marked_in_template
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,7 @@ import pytest
 
 from apps.accounts import roles
 from apps.core.params import plain_int
-from tests.factories import UserFactory, published_article
-from tests.reviews.helpers import lead_of, setup_tasks
+from tests.factories import UserFactory, lead_of, published_article, setup_tasks
 
 pytestmark = pytest.mark.django_db
 

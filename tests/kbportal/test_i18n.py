@@ -1,5 +1,6 @@
-"""Every string a person reads is translatable and translated, found in the sources themselves rather than
-on a few screens:
+"""Translations (``kbportal/i18n.py`` compiles the catalogs): Simplified Chinese by default, Traditional Chinese
+and English selectable, and every string a person reads is translatable and translated, found in the sources
+themselves rather than on a few screens:
 
 - every message marked in any template or Python module of ours is in all three catalogs;
 - no template shows English text outside a translate tag (in text or in a person-facing attribute);
@@ -16,7 +17,10 @@ from pathlib import Path
 import polib
 import pytest
 from django.template.base import Lexer, TokenType
+from django.utils import translation
 from django.utils.translation.template import templatize
+
+from tests.factories import editor
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
@@ -266,3 +270,56 @@ def test_the_template_check_catches_bare_english_and_spares_what_is_not_text(tmp
         "{% blocktranslate %}Hello {{ name }}{% endblocktranslate %}<p>{{ value }} · KB Portal · CSV</p>"
     )
     assert unmarked_template_text(template) == ["attribute 'Search'", "attribute 'Send'", "text 'Saved'"]
+
+
+# --- the languages ------------------------------------------------------------------------------------
+# Simplified Chinese by default; Traditional Chinese and English selectable.
+
+
+@pytest.fixture
+def chinese_default(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    translation.activate("zh-hans")
+    yield
+    translation.activate("en")
+
+
+@pytest.mark.django_db
+def test_the_admin_speaks_simplified_chinese_by_default(client, chinese_default):
+    client.force_login(editor())
+    body = client.get("/admin/knowledge/article/").content.decode()
+    assert "过期知识队列" in body  # our own string: "Stale queue"
+    assert "FAQ 知识" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "text"), [("zh-hant", "過期知識佇列"), ("en", "Stale queue")])
+def test_a_user_can_switch_language(client, chinese_default, language, text):
+    client.force_login(editor())
+    client.post("/i18n/setlang/", {"language": language, "next": "/admin/"})
+    assert text in client.get("/admin/knowledge/article/").content.decode()
+
+
+@pytest.mark.django_db
+def test_service_messages_are_translated(chinese_default):
+    from apps.knowledge.placeholders import check_placeholders
+
+    [problem] = check_placeholders("您好{name}", [])
+    assert "第 1 行" in str(problem)
+
+
+@pytest.mark.parametrize("language", ["zh_Hans", "zh_Hant", "en"])
+def test_every_catalog_is_complete_and_keeps_its_placeholders(language):
+    import re
+    from pathlib import Path
+
+    import polib
+
+    catalog = polib.pofile(str(Path(__file__).resolve().parents[2] / "locale" / language / "LC_MESSAGES" / "django.po"))
+    placeholder = re.compile(r"%\((\w+)\)s|\{\{\s*(\w+)\s*\}\}")
+    assert len(catalog) > 300
+    for entry in catalog:
+        translations = list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
+        assert translations and all(translations) and "fuzzy" not in entry.flags, entry.msgid
+        for text in translations:
+            assert sorted(placeholder.findall(entry.msgid)) == sorted(placeholder.findall(text)), entry.msgid

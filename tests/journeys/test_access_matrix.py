@@ -15,8 +15,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from apps.accounts import roles
-from tests.factories import UserFactory, published_article, published_script
-from tests.reviews.helpers import lead_of, setup_tasks
+from tests.factories import UserFactory, lead_of, published_article, published_script, setup_tasks
 
 pytestmark = pytest.mark.django_db
 

@@ -39,9 +39,8 @@ from apps.core.api.serializers import flat_errors
 from apps.core.versions import validate_version
 from tests.factories import ProductFactory, published_article
 
+
 # --- the patterns ------------------------------------------------------------------------------
-
-
 def _class_members(char_class: str) -> list[str]:
     """The characters of a character class body written with ``\\uHHHH``/``\\xHH`` ranges and literals."""
     member = re.compile(f"[{char_class}]").fullmatch
@@ -371,3 +370,21 @@ def test_json_nested_too_deeply_is_a_400_not_a_server_error(api_key_client):
 def test_a_conversation_body_is_required(api_key_client):
     response = api_key_client("conversations:write").post("/api/v1/conversations/")
     assert response.status_code == 400
+
+
+# --- the whole schema ---------------------------------------------------------------------------------
+# The OpenAPI description integrators generate clients from: complete, valid, warning-free.
+
+
+@pytest.mark.django_db
+def test_the_schema_generates_without_warnings_and_validates(tmp_path):
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    assert "ApiKey" in schema["components"]["securitySchemes"]
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert len(operations) == sum(len(path) for path in schema["paths"].values())  # no collisions
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, f"{method} {path} documents its errors"
