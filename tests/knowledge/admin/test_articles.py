@@ -213,9 +213,7 @@ def test_the_home_page_counts_the_work_waiting(client):
     stale = published_article(product=mall, features=["refund"])
     stale.article.verifier = user
     stale.article.save()
-    release = release_record(
-        product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False
-    ).release
+    release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False).release
     release_flag_stale_content(release_id=release.pk)
     client.force_login(user)
 

@@ -15,9 +15,7 @@ from tests.factories import FeatureFactory, ProductFactory, article_content, edi
 
 
 def record(product, version, features):
-    return release_record(
-        product=product, version=version, changed_feature_slugs=features, announce=False
-    ).release
+    return release_record(product=product, version=version, changed_feature_slugs=features, announce=False).release
 
 
 @pytest.mark.django_db

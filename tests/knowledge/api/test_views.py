@@ -49,9 +49,7 @@ def test_filters_by_product_feature_and_stale(api_key_client):
     published_article(product=mall, features=["refund"], external_id="m-1")
     published_article(product=mall, features=["logistics"], external_id="m-2")
     published_article(product=wallet, features=["refund"], external_id="w-1")
-    release = release_record(
-        product=mall, version="5.3.0", changed_feature_slugs=["logistics"], announce=False
-    ).release
+    release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["logistics"], announce=False).release
     release_flag_stale_content(release_id=release.pk)
     client = api_key_client("articles:read")
 
@@ -117,9 +115,7 @@ def test_updated_since_includes_new_stale_flags_so_syncing_bots_see_them(api_key
     ArticleVersion.objects.update(published_at=timezone.now() - timedelta(days=2))
     Article.objects.update(last_verified_at=timezone.now() - timedelta(days=2))
     since = timezone.now() - timedelta(days=1)
-    release = release_record(
-        product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False
-    ).release
+    release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False).release
     release_flag_stale_content(release_id=release.pk)
 
     body = api_key_client("articles:read").get("/api/v1/articles/", {"updated_since": since.isoformat()}).json()

@@ -1,7 +1,9 @@
 """The editorial workflow: draft → in review → published → superseded/archived."""
 
+import threading
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from apps.core.errors import PermissionRefused, ValidationFailed
 from apps.knowledge.models import ArticleVersion, VersionStatus
@@ -157,3 +159,81 @@ def test_new_items_get_the_configured_verification_interval_and_the_owner_as_ver
     article = draft_article(by=author).article
     assert article.verification_interval_days == 30
     assert article.owner == author and article.verifier == author
+
+
+# --- conflicts ----------------------------------------------------------------------------------------
+# Two editors saving from the same base version: the second is told, nothing is overwritten.
+
+
+def test_the_second_save_from_the_same_base_is_a_conflict_showing_what_changed():
+    article = published_article(answer="原答案").article
+    alice, bob = editor(username="alice"), editor(username="bob")
+
+    workflow.version_create(item=article, base_number=1, content=article_content(answer="Alice 的答案"), by=alice)
+    with pytest.raises(workflow.EditConflict) as caught:
+        workflow.version_create(item=article, base_number=1, content=article_content(answer="Bob 的答案"), by=bob)
+
+    conflict = caught.value
+    assert conflict.status_code == 409
+    assert "alice" in conflict.message
+    assert conflict.latest.number == 2
+    changed = {d.field: (d.old, d.new) for d in conflict.changes}
+    assert changed == {"answer": ("原答案", "Alice 的答案")}
+    assert list(ArticleVersion.objects.filter(article=article).values_list("answer", flat=True).order_by("number")) == [
+        "原答案",
+        "Alice 的答案",
+    ]
+
+
+def test_the_admin_shows_the_conflict_and_keeps_the_editors_text(client):
+    article = published_article(answer="原答案").article
+    alice, bob = editor(username="alice"), editor(username="bob")
+    workflow.version_create(item=article, base_number=1, content=article_content(answer="Alice 的答案"), by=alice)
+
+    client.force_login(bob)
+    response = client.post(
+        f"/admin/knowledge/article/{article.pk}/edit/",
+        {
+            "base_version": 1,
+            "standard_question": "退款多久到账？",
+            "similar_questions": "退款什么时候到",
+            "answer": "Bob 的答案",
+            "language": "zh-hans",
+        },
+    )
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "alice" in body and "Alice" in body  # who saved, and what they changed
+    assert "Bob 的答案" in body  # Bob's text is still in the form
+    assert ArticleVersion.objects.filter(article=article).count() == 2
+
+
+# --- concurrency --------------------------------------------------------------------------------------
+# Real concurrency on PostgreSQL: simultaneous saves from one base version never both succeed.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_saves_from_the_same_base_yield_one_version_and_one_conflict():
+    article = published_article(answer="原答案").article
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(answer: str) -> None:
+        try:
+            barrier.wait()
+            workflow.version_create(item=article, base_number=1, content=article_content(answer=answer), by=None)
+            outcomes.append("saved")
+        except workflow.EditConflict:
+            outcomes.append("conflict")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(text,)) for text in ("甲的答案", "乙的答案")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["conflict", "saved"]
+    assert ArticleVersion.objects.filter(article=article).count() == 2
