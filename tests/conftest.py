@@ -28,7 +28,7 @@ def _roles(db):
 
 @pytest.fixture(autouse=True)
 def _english(settings):
-    """Assertions read messages in English (the msgids); tests/core/test_i18n.py checks the Chinese UI."""
+    """Assertions read messages in English (the msgids); tests/kbportal/test_i18n.py checks the Chinese UI."""
     from django.utils import translation
 
     settings.LANGUAGE_CODE = "en"
@@ -173,7 +173,7 @@ def _wait_until_idle(timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline and quiet < 2:
-        # A fresh connection each time: a pooled one may date from before a Redis restart (tests/core/test_faults.py).
+        # A fresh connection each time: a pooled one may date from before a Redis restart (tests/journeys/test_faults.py).
         with app.connection_for_write() as conn:
             inspector = app.control.inspect(timeout=0.5, connection=conn)
             busy = any((inspector.active() or {}).values()) or any((inspector.reserved() or {}).values())

@@ -47,7 +47,7 @@ def stored():
 def test_qa_roles_read_conversations_with_metrics_and_masked_messages(client, stored, role):
     user = UserFactory(role=role)
     if stored.team is not None:
-        stored.team.leads.add(user)  # a lead reads their teams' conversations (tests/reviews/test_admin_scoping.py)
+        stored.team.leads.add(user)  # a lead reads their teams' conversations (tests/reviews/test_admin.py)
     client.force_login(user)
     for url in [
         "/admin/conversations/conversation/",

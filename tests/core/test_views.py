@@ -10,7 +10,7 @@ def test_healthz_reports_database_cache_and_broker(client):
 
 
 def test_healthz_is_degraded_but_200_when_the_broker_is_down(client, settings):
-    # A load balancer keeps the portal in: bots are answered without Redis (tests/core/test_faults.py).
+    # A load balancer keeps the portal in: bots are answered without Redis (tests/journeys/test_faults.py).
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
     assert response.status_code == 200

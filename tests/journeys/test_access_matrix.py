@@ -2,7 +2,7 @@
 every API endpoint, crossed with every role (and anonymous, and an API key of each scope). The README
 prints the same table (``test_the_readme_prints_this_matrix`` keeps them together).
 
-Row scopes (which conversations, tasks and reviews a role reads) are in tests/reviews/test_admin_scoping.py.
+Row scopes (which conversations, tasks and reviews a role reads) are in tests/reviews/test_admin.py.
 """
 
 from __future__ import annotations
@@ -196,4 +196,4 @@ def markdown() -> str:
 
 def test_the_readme_prints_this_matrix():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert markdown() in readme, "README's access matrix is out of date: paste tests.core.test_access_matrix.markdown()"
+    assert markdown() in readme, "README's access matrix is out of date: paste tests.journeys.test_access_matrix.markdown()"

@@ -7,9 +7,7 @@ from apps.accounts import roles
 from apps.conversations.models import Conversation
 from apps.reviews.models import Review
 from apps.reviews.services import review_open_task, review_submit
-from tests.factories import UserFactory
-from tests.qa.helpers import conversations
-from tests.reviews.helpers import all_pass, lead_of, setup_tasks
+from tests.factories import UserFactory, all_pass, conversations, lead_of, setup_tasks
 
 pytestmark = pytest.mark.django_db
 
