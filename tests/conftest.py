@@ -173,7 +173,8 @@ def _wait_until_idle(timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline and quiet < 2:
-        # A fresh connection each time: a pooled one may date from before a Redis restart (tests/journeys/test_faults.py).
+        # A fresh connection each time: a pooled one may date from before a Redis restart
+        # (tests/journeys/test_faults.py).
         with app.connection_for_write() as conn:
             inspector = app.control.inspect(timeout=0.5, connection=conn)
             busy = any((inspector.active() or {}).values()) or any((inspector.reserved() or {}).values())

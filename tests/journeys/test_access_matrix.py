@@ -196,4 +196,5 @@ def markdown() -> str:
 
 def test_the_readme_prints_this_matrix():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert markdown() in readme, "README's access matrix is out of date: paste tests.journeys.test_access_matrix.markdown()"
+    paste = "tests.journeys.test_access_matrix.markdown()"
+    assert markdown() in readme, f"README's access matrix is out of date: paste {paste}"

@@ -10,8 +10,7 @@ from apps.qa.models import ReviewTask, SamplingPlan, SamplingRun
 from apps.qa.services.assignment import TaskError, task_reassign, task_transition
 from apps.qa.services.sampling import sampling_run
 from apps.qa.services.scoring import score_conversations
-from tests.factories import ProductFactory, UserFactory
-from tests.qa.helpers import DAY, conversations, forbidden_rule, published_scorecard
+from tests.factories import DAY, ProductFactory, UserFactory, conversations, forbidden_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
 

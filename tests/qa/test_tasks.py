@@ -20,8 +20,7 @@ from apps.qa.tasks import enqueue_scoring
 from kbportal.celery import app
 from kbportal.embedded import data_dir
 from tests.conftest import start_worker, wait_for
-from tests.factories import ProductFactory
-from tests.qa.helpers import conversations, forbidden_rule, published_scorecard
+from tests.factories import ProductFactory, conversations, forbidden_rule, published_scorecard
 
 COUNT = 1500  # three batches of 500
 # The survivor hands out again what another worker took and has not acknowledged after this many seconds.

@@ -1,4 +1,4 @@
-"""Hostile input to the QA admin: a rule condition or a scorecard file that Python's JSON parser or PostgreSQL's
+"""The QA admin. Hostile input: a rule condition or a scorecard file that Python's JSON parser or PostgreSQL's
 jsonb cannot take is a field error, never a 500, and nothing is saved."""
 
 import json
@@ -97,3 +97,30 @@ def test_an_oversized_scorecard_file_is_refused_at_the_file_field(lead):
     assert response.status_code == 200
     assert "larger than 1.0\xa0MB" in response.context["form"].errors["file"][0]
     assert not Scorecard.objects.exists()
+
+
+# --- rule conditions the engine cannot run ------------------------------------------------------------
+# Editors write rule conditions in the admin: a condition the engine cannot run is refused there, with why.
+
+@pytest.fixture
+def editor_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("qa-admin", "qa@example.com", "pw-for-tests-1"))
+    return client
+
+
+def add_rule_condition(client, condition: dict):
+    return add_rule(client, json.dumps(condition, ensure_ascii=False))
+
+
+def test_a_regex_with_a_backreference_is_refused_with_the_reason_and_nothing_is_saved(editor_client):
+    response = add_rule_condition(editor_client, {"type": "regex", "pattern": "(微信)\\1", "role": "agent"})
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.errors["condition"])
+    assert "$.pattern" in errors and "RE2" in errors and "Backreferences and lookaround are not supported" in errors
+    assert not Rule.objects.exists()
+
+
+def test_a_regex_the_engine_runs_is_saved(editor_client):
+    response = add_rule_condition(editor_client, {"type": "regex", "pattern": "微信\\s*[a-z0-9]{5,}", "role": "agent"})
+    assert response.status_code == 302
+    assert Rule.objects.get().condition["pattern"] == "微信\\s*[a-z0-9]{5,}"

@@ -4,8 +4,7 @@ import pytest
 
 from apps.qa.models import AutoScore, Finding
 from tests.conftest import wait_for
-from tests.factories import ProductFactory
-from tests.qa.helpers import DAY, forbidden_rule, published_scorecard
+from tests.factories import DAY, ProductFactory, forbidden_rule, published_scorecard
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,8 +8,7 @@ from apps.accounts import roles
 from apps.qa.models import AutoScore, RescoreJob, ReviewTask, Rule, SamplingPlan, SamplingRun
 from apps.qa.services.rescoring import rescore_job_create, run_rescore_job
 from apps.qa.services.sampling import run_due_plans
-from tests.factories import ProductFactory, UserFactory
-from tests.qa.helpers import DAY, conversations, forbidden_rule, published_scorecard
+from tests.factories import DAY, ProductFactory, UserFactory, conversations, forbidden_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,14 @@ from apps.qa.services.scorecards import (
     scorecard_version_publish,
 )
 from apps.qa.services.scoring import score_conversations
-from tests.factories import ProductFactory, UserFactory
-from tests.qa.helpers import conversations, forbidden_rule, greeting_rule, published_scorecard
+from tests.factories import (
+    ProductFactory,
+    UserFactory,
+    conversations,
+    forbidden_rule,
+    greeting_rule,
+    published_scorecard,
+)
 
 pytestmark = pytest.mark.django_db
 

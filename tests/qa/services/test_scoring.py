@@ -8,8 +8,7 @@ import pytest
 from apps.conversations.models import Message
 from apps.qa.models import AutoScore, Finding, Rule
 from apps.qa.services.scoring import score_conversations
-from tests.factories import ProductFactory
-from tests.qa.helpers import conversations, forbidden_rule, greeting_rule, published_scorecard
+from tests.factories import ProductFactory, conversations, forbidden_rule, greeting_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
 
