@@ -102,6 +102,7 @@ def test_an_oversized_scorecard_file_is_refused_at_the_file_field(lead):
 # --- rule conditions the engine cannot run ------------------------------------------------------------
 # Editors write rule conditions in the admin: a condition the engine cannot run is refused there, with why.
 
+
 @pytest.fixture
 def editor_client(client, django_user_model):
     client.force_login(django_user_model.objects.create_superuser("qa-admin", "qa@example.com", "pw-for-tests-1"))

@@ -11,14 +11,9 @@ import pytest
 
 from apps.answers.models import AnswerQuery, Decision
 from apps.answers.services.index import index_everything
-from tests.factories import ProductFactory, answer_policy, published_article
+from tests.factories import answer_policy, published_article
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def mall():
-    return ProductFactory(slug="mall-app", name="母婴商城 App")
 
 
 @pytest.fixture
@@ -51,11 +46,6 @@ def knowledge(mall):
     }
     index_everything()
     return articles
-
-
-@pytest.fixture
-def bot(api_key_client):
-    return api_key_client("answers")
 
 
 def ask(client, **body):

@@ -9,18 +9,13 @@ from apps.answers.models import AnswerQuery, HumanOnlyTopic
 from apps.answers.services.index import index_everything
 from apps.knowledge.models import ArticleVersion
 from apps.knowledge.services import workflow
-from tests.factories import ProductFactory, answer_policy, article_content, draft_article, published_article
+from tests.factories import answer_policy, article_content, draft_article, published_article
 
 pytestmark = pytest.mark.django_db
 
 
 def index_all() -> None:
     index_everything()
-
-
-@pytest.fixture
-def mall():
-    return ProductFactory(slug="mall-app", name="母婴商城 App")
 
 
 @pytest.fixture
@@ -55,11 +50,6 @@ def knowledge(mall):
 
 def ask(client, **body):
     return client.post("/api/v1/answers/", body, format="json")
-
-
-@pytest.fixture
-def bot(api_key_client):
-    return api_key_client("answers")
 
 
 def test_a_clear_question_gets_the_published_answer_for_its_channel(bot, knowledge, settings):
