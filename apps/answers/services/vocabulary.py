@@ -14,6 +14,7 @@ from apps.answers.text import Vocabulary, normalize_for_retrieval
 from apps.catalog.models import Feature, Product
 from apps.core.errors import ValidationFailed
 from apps.core.generations import GenerationCachedValue, bump_generation, generation
+from apps.core.queueing import enqueue
 
 VOCABULARY_GENERATION_KEY = "answers:vocabulary-generation"
 DOMAIN_WORDS_DIGEST_KEY = "answers:domain-words-digest"
@@ -88,7 +89,6 @@ def synonym_save(*, canonical: str, variants: list[str]) -> Synonym:
 
 
 def _vocabulary_committed() -> None:
-    from celery import current_app
-
     vocabulary_changed()
-    current_app.send_task("answers.refresh_vocabulary")
+    # The broker away: logged, not raised (the synonym is saved); `index_answers --refresh-vocabulary` catches up.
+    enqueue("answers.refresh_vocabulary")
