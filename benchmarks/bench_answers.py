@@ -39,11 +39,11 @@ def build_corpus() -> None:
 
     from django.db import connection
 
-    from apps.answers.services.index import entry_texts, refresh_token_stats
+    from apps.answers.services.index import entry_texts, token_stats_refresh
     from apps.answers.services.vocabulary import current_vocabulary
     from apps.answers.text import normalize_for_retrieval
     from apps.knowledge.formats import read_jsonl
-    from apps.knowledge.services.imports import import_articles
+    from apps.knowledge.services.imports import articles_import
 
     lines = []
     for n in range(N):
@@ -61,7 +61,7 @@ def build_corpus() -> None:
                 ensure_ascii=False,
             )
         )
-    import_articles(read_jsonl(io.StringIO("\n".join(lines))))
+    articles_import(read_jsonl(io.StringIO("\n".join(lines))))
     vocabulary = current_vocabulary()
     placeholder = "[" + ",".join(["1"] * 384) + "]"  # replaced by random vectors below
     with connection.cursor() as cursor:
@@ -100,7 +100,7 @@ def build_corpus() -> None:
         )
         cursor.execute("REINDEX INDEX question_entry_embedding_hnsw")
         cursor.execute("ANALYZE answers_questionentry")
-    refresh_token_stats()
+    token_stats_refresh()
 
 
 def questions(count: int, salt: str) -> list[str]:

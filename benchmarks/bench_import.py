@@ -85,16 +85,16 @@ def main() -> None:
     setup_django()
     from apps.knowledge.formats import read_jsonl
     from apps.knowledge.models import ArticleVersion
-    from apps.knowledge.services.imports import import_articles
+    from apps.knowledge.services.imports import articles_import
 
     reset_knowledge()
     text = rows(0, N)
-    ours, result = timed(lambda: import_articles(read_jsonl(io.StringIO(text))))
+    ours, result = timed(lambda: articles_import(read_jsonl(io.StringIO(text))))
     assert result.created == N, result.summary()
-    again, result2 = timed(lambda: import_articles(read_jsonl(io.StringIO(text))))
+    again, result2 = timed(lambda: articles_import(read_jsonl(io.StringIO(text))))
     assert result2.unchanged == N, result2.summary()
     changed_text = rows(0, N, variant="（已更新）")
-    changed, result3 = timed(lambda: import_articles(read_jsonl(io.StringIO(changed_text))))
+    changed, result3 = timed(lambda: articles_import(read_jsonl(io.StringIO(changed_text))))
     assert result3.updated == N, result3.summary()
 
     naive_text = rows(N, NAIVE_N)

@@ -3,7 +3,7 @@
 1. Scoring: demo conversations evaluated against 30 rules, one of them over a 20,000-term lexicon, in one
    process (one core): the rule engine (one Aho-Corasick pass per message) next to a naive engine that
    runs one ``re.search`` per term over the same messages, in the same run. Also the whole
-   ``score_conversations`` path (load from PostgreSQL, evaluate, write scores and findings).
+   ``conversations_score`` path (load from PostgreSQL, evaluate, write scores and findings).
 2. Sampling: a plan choosing 2 % of 1,000,000 conversations of one week (500 agents), time and peak memory.
 
     cd benchmarks && ../.venv/bin/python bench_qa.py [conversations to score] [conversations to sample]
@@ -223,17 +223,17 @@ def bench_scoring() -> tuple[list[str], dict]:
 
 
 def bench_scoring_end_to_end(count: int = 3000) -> tuple[list[str], dict]:
-    """score_conversations over stored demo conversations: loading, evaluating, writing."""
+    """conversations_score over stored demo conversations: loading, evaluating, writing."""
     from django.db import connection
 
     from apps.catalog.models import Product
     from apps.conversations.models import Conversation
-    from apps.conversations.services.ingest import ingest_conversations
+    from apps.conversations.services.ingest import conversations_ingest
     from apps.demo.conversations import generate_conversations
     from apps.qa.models import Lexicon, Rule, Scorecard
     from apps.qa.services.lexicons import lexicon_add_terms
     from apps.qa.services.scorecards import scorecard_import, scorecard_version_publish
-    from apps.qa.services.scoring import score_conversations
+    from apps.qa.services.scoring import conversations_score
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -246,7 +246,7 @@ def bench_scoring_end_to_end(count: int = 3000) -> tuple[list[str], dict]:
         Product.objects.get_or_create(slug=slug, defaults={"name": slug})
     items = list(generate_conversations(count, seed=5))
     for start in range(0, len(items), 1000):
-        ingest_conversations(items[start : start + 1000], backfill=True)
+        conversations_ingest(items[start : start + 1000], backfill=True)
     for code, terms in (
         ("big", big_lexicon(20_000)),
         ("forbidden", FORBIDDEN),
@@ -274,14 +274,14 @@ def bench_scoring_end_to_end(count: int = 3000) -> tuple[list[str], dict]:
     }
     scorecard_version_publish(scorecard_import(card))
     ids = list(Conversation.objects.order_by("id").values_list("id", flat=True))
-    score_conversations(ids[:10])  # compile the rules once, as a long-running worker has
+    conversations_score(ids[:10])  # compile the rules once, as a long-running worker has
     started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(ids), 500):
-        score_conversations(ids[start : start + 500])
+        conversations_score(ids[start : start + 500])
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     Scorecard.objects.all().delete()
     return [
-        f"score_conversations end to end (load, evaluate, write scores and findings; batches of 500): "
+        f"conversations_score end to end (load, evaluate, write scores and findings; batches of 500): "
         f"{len(ids) / wall:,.0f} conversations/s wall, {len(ids) / cpu:,.0f} per second of worker CPU"
     ], {"end_to_end_per_second": len(ids) / wall, "end_to_end_per_cpu_second": len(ids) / cpu}
 

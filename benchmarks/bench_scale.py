@@ -221,7 +221,7 @@ def dashboards_section(results: list[dict]) -> tuple[list[str], dict]:
         )
     out += [
         "",
-        "Ingestion (one process, `ingest_conversations`, batches of 1,000 demo conversations ≈ 12,000 messages) "
+        "Ingestion (one process, `conversations_ingest`, batches of 1,000 demo conversations ≈ 12,000 messages) "
         "for the same window, alone and next to other load; median of the rounds. *DB cores*: CPU time of the "
         "loops' PostgreSQL backends ÷ wall time (the load a replica would take off the primary); *client cores*: "
         "the loops' own Python.",
@@ -269,7 +269,7 @@ def qa_section(result: dict) -> tuple[list[str], dict]:
         "",
         f"Bots: `POST /api/v1/answers/` at {' and '.join(f'{r:g}' for r in rates)} new questions/s (open loop) over "
         f"{result['articles']:,} articles ({result['index_entries']:,} index entries), gunicorn as `make run` starts "
-        f"it. Scorers: `score_conversations` in batches of 500 over {result['conversations']:,} demo conversations "
+        f"it. Scorers: `conversations_score` in batches of 500 over {result['conversations']:,} demo conversations "
         f"({result['messages']:,} messages), 30 rules, 20,025 lexicon terms. Latencies pooled over the rounds.",
         "",
         "| condition | answers p50 | p95 | p99 | failed | scoring conv/s (all scorers) | per scorer CPU second | "

@@ -2,13 +2,13 @@
 
 At each size (conversations over a year, ``scale_data.build_conversations``):
 
-- the rollups built from nothing by the Celery task's own function (``rollup_pending``: every day), what
+- the rollups built from nothing by the Celery task's own function (``rollups_refresh_pending``: every day), what
   ``manage.py rollup_insights --all`` does; later the incremental run after a day's ingestion;
 - the service dashboard page's queries (``apps.insights.selectors``: summary and previous period, series by
   day and week, breakdowns by channel, team, product and agent) for a month, a quarter and a year;
 - a year-long report over the raw conversations (by week and team: volumes, FRT, AHT, CSAT, SLA breaches),
   the kind of query a BI tool or an analyst runs — the portal itself reads rollups;
-- ingestion (``ingest_conversations``, batches of 1,000 demo conversations with their messages, one
+- ingestion (``conversations_ingest``, batches of 1,000 demo conversations with their messages, one
   process) alone, next to 2 processes reloading the dashboard non-stop, and next to 1 process running the
   year report non-stop: conversations/s, and the database CPU each workload used.
 """
@@ -77,19 +77,19 @@ def raw_report_ms(runs: int = 3) -> float:
 
 
 def ingest_loop(window, seed: int) -> dict:
-    from apps.conversations.services.ingest import ingest_conversations
+    from apps.conversations.services.ingest import conversations_ingest
     from apps.demo.conversations import generate_conversations
 
     meter = Meter()
     stream = generate_conversations(10_000_000, seed=seed, start=timezone.localtime(), days=1)
     batch = list(islice(stream, 1000))
-    ingest_conversations(list(islice(stream, 200)), backfill=True)  # connection, masker and caches warm
+    conversations_ingest(list(islice(stream, 200)), backfill=True)  # connection, masker and caches warm
     messages = 0
     window.wait()
     meter.start()
     while window.open():
         started = time.perf_counter()
-        results = ingest_conversations(batch, backfill=True)
+        results = conversations_ingest(batch, backfill=True)
         meter.busy += time.perf_counter() - started
         meter.units += sum(r.status != "rejected" for r in results)
         messages += sum(len(item["messages"]) for item in batch)
@@ -171,10 +171,10 @@ def concurrency(seconds: float, rounds: int, seed: int, log) -> tuple[dict, dict
                 )
             )
             if round_ == 0 and n == 0:
-                from apps.insights.services.rollups import rollup_pending
+                from apps.insights.services.rollups import rollups_refresh_pending
 
                 started = time.perf_counter()
-                days = rollup_pending()
+                days = rollups_refresh_pending()
                 incremental = {"days": days, "seconds": time.perf_counter() - started}
             _drop_ingested()
     return runs, incremental
@@ -218,13 +218,13 @@ def summarize(runs: dict[str, list[dict]]) -> dict:
 
 
 def measure(conversations: int, *, seconds: float, rounds: int, log) -> dict:
-    from apps.insights.services.rollups import rollup_pending
+    from apps.insights.services.rollups import rollups_refresh_pending
 
     reset_data()
     built = build_conversations(conversations, days=365)
     sql("VACUUM (ANALYZE) conversations_conversation")
     started = time.perf_counter()
-    days = rollup_pending()  # no state yet: every day
+    days = rollups_refresh_pending()  # no state yet: every day
     full = time.perf_counter() - started
     rollup_rows = one("SELECT count(*) FROM insights_dailyagentdetailstats")
     pages = {f"{days_}d": page_ms(days_) for days_ in (30, 91, 365)}

@@ -9,7 +9,7 @@ At each size the same rows are in both tables (``scale_data``), and the statemen
   1,000 recent conversations, as every ingestion batch runs it (in a transaction rolled back); also, as a
   diagnostic, with the planner's nested loops off (its final join is misestimated as the conversations
   table grows; the difference is what that costs, on either table);
-- scoring load: the messages of 500 recent conversations, as ``score_conversations`` loads them;
+- scoring load: the messages of 500 recent conversations, as ``conversations_score`` loads them;
 - ingestion: the 6,000 messages of 500 new conversations by COPY, then the 12,000 of 1,000 conversations,
   half of them just stored, through the known-conversation path (``INSERT … ON CONFLICT DO NOTHING``), as
   ``apps/conversations/services/ingest.py`` writes them (rolled back, foreign keys checked row by row);

@@ -3,13 +3,13 @@ workers.
 
 Set-up: the answers benchmark's corpus (``bench_answers.build_corpus``: articles × 5 similar questions,
 answer passages, random index vectors), the QA benchmark's scorecard (``bench_qa``: 30 rules, one over a
-20,000-term lexicon), demo conversations stored through ``ingest_conversations``.
+20,000-term lexicon), demo conversations stored through ``conversations_ingest``.
 
 The bots: ``POST /api/v1/answers/`` on the real server (``scripts/serve.sh``: gunicorn, production settings,
 one worker per core), questions no earlier run asked (each one embedded and retrieved), sent at a fixed
 rate (open loop: arrivals do not wait for answers), client-side latency.
 
-The scorers: processes that each loop ``score_conversations`` over batches of 500 conversations, as a
+The scorers: processes that each loop ``conversations_score`` over batches of 500 conversations, as a
 ``celery -A kbportal worker -Q qa`` pool process does with the ``qa.score_conversations`` tasks that
 ingestion queues (the broker round trip per 500 conversations is left out). Scoring the same conversations
 again is the same work (one score per conversation and scorecard version, findings replaced).
@@ -80,7 +80,7 @@ def build_corpus(articles: int) -> float | None:
 def build_qa(conversations: int) -> tuple[list[int], int]:
     """Demo conversations, the QA benchmark's lexicons, rules and published scorecard; (ids, messages)."""
     from apps.catalog.models import Product
-    from apps.conversations.services.ingest import ingest_conversations
+    from apps.conversations.services.ingest import conversations_ingest
     from apps.demo.conversations import generate_conversations
     from apps.qa.models import Lexicon, Rule
     from apps.qa.services.lexicons import lexicon_add_terms
@@ -99,10 +99,10 @@ def build_qa(conversations: int) -> tuple[list[int], int]:
     for item in generate_conversations(conversations, seed=5):
         batch.append(item)
         if len(batch) == 1000:
-            ingest_conversations(batch, durable=False, backfill=True)
+            conversations_ingest(batch, durable=False, backfill=True)
             batch = []
     if batch:
-        ingest_conversations(batch, durable=False, backfill=True)
+        conversations_ingest(batch, durable=False, backfill=True)
     for code, terms in (
         ("big", bench_qa.big_lexicon(20_000)),
         ("forbidden", bench_qa.FORBIDDEN),
@@ -140,10 +140,10 @@ def build_qa(conversations: int) -> tuple[list[int], int]:
 
 
 def scorer_loop(window: Window, ids: list[int], part: int, parts: int) -> dict:
-    from apps.qa.services.scoring import score_conversations
+    from apps.qa.services.scoring import conversations_score
 
     mine = ids[part::parts]
-    score_conversations(mine[:20])  # rules compiled once, as in a long-running worker
+    conversations_score(mine[:20])  # rules compiled once, as in a long-running worker
     meter = Meter()
     window.wait()
     meter.start()
@@ -152,7 +152,7 @@ def scorer_loop(window: Window, ids: list[int], part: int, parts: int) -> dict:
         batch = mine[position : position + 500] or mine[:500]
         position = position + 500 if position + 500 < len(mine) else 0
         started = time.perf_counter()
-        meter.units += score_conversations(batch)
+        meter.units += conversations_score(batch)
         meter.busy += time.perf_counter() - started
     return meter.result()
 

@@ -38,7 +38,7 @@ from django.db import connection  # noqa: E402
 
 from apps.answers.embedding import get_embedder  # noqa: E402
 from apps.answers.retrieval import retrieve  # noqa: E402
-from apps.answers.services.index import index_everything  # noqa: E402
+from apps.answers.services.index import index_rebuild  # noqa: E402
 from apps.answers.services.vocabulary import current_vocabulary, vocabulary_changed  # noqa: E402
 from apps.answers.text import normalize  # noqa: E402
 from apps.catalog.models import Product  # noqa: E402
@@ -60,7 +60,7 @@ def prepare() -> None:
         )
     load_demo_knowledge()
     vocabulary_changed()
-    index_everything()
+    index_rebuild()
     vocabulary_changed()  # the vocabulary's domain words come from the index
 
 

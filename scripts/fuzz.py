@@ -72,13 +72,13 @@ def _prepare() -> dict[str, str]:
 
     from apps.apikeys.scopes import SCOPES
     from apps.apikeys.services import api_key_issue
-    from apps.conversations.services.ingest import ingest_conversations
+    from apps.conversations.services.ingest import conversations_ingest
     from apps.demo.knowledge import load_demo_knowledge
 
     call_command("migrate", "--noinput", verbosity=0)
     load_demo_knowledge()
     call_command("index_answers", verbosity=0)
-    ingest_conversations([_CONVERSATION], backfill=True)
+    conversations_ingest([_CONVERSATION], backfill=True)
     # A rate limit the run cannot reach: throttling is not what is under test.
     keys = {"FUZZ_KEY_ALL": api_key_issue(name="fuzz", scopes=sorted(SCOPES), rate_limit_per_minute=10**6).plaintext}
     issued = {}
@@ -93,10 +93,10 @@ def _prepare() -> dict[str, str]:
 def _answered(api_key) -> None:
     """Questions asked with the bots' key, for the choose/ and feedback/ operations to find (scripts/fuzz.toml
     gives them these query ids and suggested articles half of the time; a drawn uuid is always a 404)."""
-    from apps.answers.services.answering import Question, answer_question
+    from apps.answers.services.answering import Question, question_answer
 
     results = [
-        answer_question(question=Question(text=text, product="mall-app"), api_key=api_key)
+        question_answer(question=Question(text=text, product="mall-app"), api_key=api_key)
         for text in ("退款多久到账", "怎么开发票", "钱怎么还没退回来", "注销账号")
     ]
     articles = {s["article_id"] for r in results for s in r.suggestions}

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from apps.accounts import roles
 from apps.catalog.models import Feature, Product
 from apps.conversations.models import Agent, Conversation, Team
-from apps.conversations.services.ingest import ingest_conversations
+from apps.conversations.services.ingest import conversations_ingest
 from apps.knowledge.models import ArticleVersion, Category, ScriptScenario, ScriptVersion
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ArticleContent, ScriptContent
@@ -30,7 +30,7 @@ from apps.qa.models import (
 )
 from apps.qa.services.sampling import sampling_run
 from apps.qa.services.scorecards import scorecard_version_new_draft, scorecard_version_publish
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.scoring import conversations_score
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -196,7 +196,7 @@ def conversations(count: int, *, agent: str = "agent-a", start: int = 0, day: da
                 ],
             }
         )
-    results = ingest_conversations(items, backfill=True)
+    results = conversations_ingest(items, backfill=True)
     assert all(r.status in ("created", "updated") for r in results), [r.errors for r in results]
     return list(
         Conversation.objects.filter(external_id__in=[i["external_id"] for i in items]).values_list("id", flat=True)
@@ -257,7 +257,7 @@ def setup_tasks(count: int = 1, *, reviewer=None, reply: str = "不知道，你�
     agent_user = UserFactory(role=roles.AGENT)
     ids = conversations(count, agent="agent-a", reply=reply, **({"messages": messages} if messages else {}))
     Agent.objects.filter(code="agent-a").update(user=agent_user)
-    score_conversations(ids)
+    conversations_score(ids)
     plan = SamplingPlan.objects.create(
         name=f"plan-{reviewer.pk}",
         scorecard=version.scorecard,

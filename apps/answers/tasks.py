@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from apps.answers.services.calibration import confidence_refit
-from apps.answers.services.index import index_published, refresh_vocabulary
+from apps.answers.services.index import published_versions_index, vocabulary_refresh
 from apps.core.queueing import enqueue
 
 REFIT_SCHEDULED_KEY = "answers:refit-scheduled"
@@ -18,7 +18,7 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
     If another worker holds the index lock, try once more a little later (that worker may have read
     the pending versions before this task's publish committed), then stop: no task loops on the lock.
     """
-    indexed, more, busy, removed = index_published()
+    indexed, more, busy, removed = published_versions_index()
     if (indexed or removed) and not more:
         refit_soon()  # what bots may see changed: thresholds follow the new content
     if busy:
@@ -31,7 +31,7 @@ def index_published_task(self, retry_if_busy: bool = True) -> int:
 
 @shared_task(name="answers.refresh_vocabulary")
 def refresh_vocabulary_task() -> int:
-    changed = refresh_vocabulary()
+    changed = vocabulary_refresh()
     refit_soon()  # tokens (and maybe embeddings) changed: the verifier's features with them
     return changed
 
@@ -57,6 +57,6 @@ def refit_soon() -> None:
 @shared_task(name="answers.purge_old_queries")
 def purge_old_queries_task() -> int:
     """Nightly: the bot-question log keeps ANSWER_QUERY_RETENTION_DAYS days (idempotent, in batches)."""
-    from apps.answers.services.retention import purge_old_queries
+    from apps.answers.services.retention import answer_queries_purge_old
 
-    return purge_old_queries()
+    return answer_queries_purge_old()

@@ -33,7 +33,7 @@ from itertools import accumulate
 import opencc
 
 from apps.catalog.models import Product
-from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.conversations.services.ingest import MAX_BATCH, conversations_ingest
 from apps.demo.files import DEMO_DIR
 from apps.demo.phrases import demo_phrases, demo_scripts
 
@@ -738,7 +738,7 @@ def load_demo_conversations(
     stream = generate_conversations(count, seed=seed)
     started = time.monotonic()
     while batch := list(itertools.islice(stream, MAX_BATCH)):
-        for result in ingest_conversations(batch, backfill=True):
+        for result in conversations_ingest(batch, backfill=True):
             totals[result.status] += 1
         if progress is not None:
             stored = sum(totals.values())

@@ -24,7 +24,7 @@ from apps.knowledge.formats import read_jsonl
 from apps.knowledge.models import Article, Script, ScriptScenario
 from apps.knowledge.services import workflow
 from apps.knowledge.services.content import ScriptContent
-from apps.knowledge.services.imports import import_articles
+from apps.knowledge.services.imports import articles_import
 from apps.knowledge.services.stale import release_flag_stale_content
 
 
@@ -80,7 +80,7 @@ def load_demo_knowledge(directory: Path = DEMO_DIR) -> DemoSummary:
 
     owner = get_user_model().objects.filter(username="editor").first()
     with open(directory / "articles.jsonl", encoding="utf-8") as stream:
-        report = import_articles(read_jsonl(stream), publish=True)
+        report = articles_import(read_jsonl(stream), publish=True)
     if owner:
         Article.objects.filter(owner__isnull=True).update(owner=owner, verifier=owner)
 

@@ -33,7 +33,7 @@ from apps.qa.rules.conditions import parse_condition
 from apps.qa.services.lexicons import lexicon_add_terms
 from apps.qa.services.sampling import sampling_run
 from apps.qa.services.scorecards import scorecard_import, scorecard_version_publish
-from apps.qa.services.scoring import rules_signature, score_conversations
+from apps.qa.services.scoring import rules_signature, conversations_score
 
 BATCH = 500
 _RULE_FIELDS = ("name", "description", "severity", "marks_risk", "condition")
@@ -150,7 +150,7 @@ def _score_all() -> int:
     pending = Conversation.objects.filter(~Exists(current)).order_by("id").values_list("id", flat=True)
     scored, last_id = 0, 0
     while ids := list(pending.filter(id__gt=last_id)[:BATCH]):
-        scored += score_conversations(ids)
+        scored += conversations_score(ids)
         last_id = ids[-1]
     return scored
 

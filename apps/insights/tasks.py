@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from apps.insights.services.digest import send_weekly_digest
-from apps.insights.services.rollups import rollup_pending
+from apps.insights.services.digest import weekly_digest_send
+from apps.insights.services.rollups import rollups_refresh_pending
 
 
 @shared_task(name="insights.rollup_pending")
 def rollup_pending_task() -> int:
-    return rollup_pending()
+    return rollups_refresh_pending()
 
 
 @shared_task(name="insights.send_weekly_digest")
 def send_weekly_digest_task() -> int:
-    return send_weekly_digest()
+    return weekly_digest_send()

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from apps.knowledge.services.stale import mark_overdue_verifications, release_flag_stale_content
+from apps.knowledge.services.stale import release_flag_stale_content, verifications_mark_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def flag_stale_for_release(self, release_id: int) -> dict[str, int]:
 
 @shared_task(name="knowledge.mark_overdue_verifications")
 def mark_overdue_verifications_task() -> dict[str, int]:
-    return mark_overdue_verifications()
+    return verifications_mark_overdue()
 
 
 @shared_task(name="knowledge.check_unchecked_releases")

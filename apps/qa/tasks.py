@@ -6,15 +6,15 @@ from __future__ import annotations
 from celery import shared_task
 
 from apps.core.queueing import enqueue
-from apps.qa.services.rescoring import run_rescore_job
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.rescoring import rescore_job_run
+from apps.qa.services.scoring import conversations_score
 
 BATCH = 500
 
 
 @shared_task(name="qa.score_conversations")
 def score_conversations_task(conversation_ids: list[int]) -> int:
-    return score_conversations(conversation_ids)
+    return conversations_score(conversation_ids)
 
 
 def enqueue_scoring(conversation_ids: list[int]) -> None:
@@ -28,14 +28,14 @@ def enqueue_scoring(conversation_ids: list[int]) -> None:
 
 @shared_task(name="qa.run_rescore_job", soft_time_limit=3600, time_limit=3660)  # resumable: it keeps its place
 def run_rescore_job_task(job_id: int) -> int:
-    return run_rescore_job(job_id)
+    return rescore_job_run(job_id)
 
 
 @shared_task(name="qa.run_due_sampling_plans")
 def run_due_sampling_plans_task() -> int:
-    from apps.qa.services.sampling import run_due_plans
+    from apps.qa.services.sampling import sampling_plans_run_due
 
-    return sum(result.sampled for result in run_due_plans())
+    return sum(result.sampled for result in sampling_plans_run_due())
 
 
 @shared_task(name="qa.score_unscored")

@@ -4,7 +4,7 @@ import pytest
 
 from apps.accounts import roles
 from apps.conversations.models import Conversation
-from apps.conversations.services.ingest import ingest_conversations
+from apps.conversations.services.ingest import conversations_ingest
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def stored():
     ProductFactory(slug="mall-app")
-    ingest_conversations(
+    conversations_ingest(
         [
             {
                 "channel": "wechat",

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from apps.conversations.models import Conversation
-from apps.conversations.services.ingest import ingest_conversations
+from apps.conversations.services.ingest import conversations_ingest
 from apps.conversations.signals import conversations_stored
 from tests.factories import ProductFactory
 
@@ -62,7 +62,7 @@ def json_line(external_id: str) -> str:
 
 def test_the_stored_conversations_are_announced_once_committed(heard, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        results = ingest_conversations([conversation("a-2"), conversation("a-1"), conversation("x", product="nope")])
+        results = conversations_ingest([conversation("a-2"), conversation("a-1"), conversation("x", product="nope")])
         assert heard == []  # not before the commit: a worker could not read them yet
     assert [r.status for r in results] == ["created", "created", "rejected"]
     ids = sorted(Conversation.objects.values_list("id", flat=True))
@@ -71,7 +71,7 @@ def test_the_stored_conversations_are_announced_once_committed(heard, django_cap
 
 def test_a_batch_that_stores_nothing_announces_nothing(heard, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        ingest_conversations([conversation("x", product="nope")])
+        conversations_ingest([conversation("x", product="nope")])
     assert heard == []
 
 
@@ -85,10 +85,10 @@ def test_an_import_with_backfill_is_announced_as_a_backfill(heard, tmp_path: Pat
 
 def test_qa_queues_what_was_stored_and_leaves_a_backfill_to_its_sweeper(qa_queue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        ingest_conversations([conversation("a-1"), conversation("a-2")])
+        conversations_ingest([conversation("a-1"), conversation("a-2")])
     assert qa_queue.llen("qa") == 1  # one scoring task for the batch
     with django_capture_on_commit_callbacks(execute=True):
-        ingest_conversations([conversation("a-3")], backfill=True)
+        conversations_ingest([conversation("a-3")], backfill=True)
     assert qa_queue.llen("qa") == 1
 
 

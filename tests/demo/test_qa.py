@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.roles import QA_REVIEWER
 from apps.conversations.models import Conversation
-from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.conversations.services.ingest import MAX_BATCH, conversations_ingest
 from apps.demo.conversations import generate_conversations
 from apps.demo.qa import demo_qa_setup, load_demo_qa
 from apps.qa.models import (
@@ -60,7 +60,7 @@ def demo_conversations() -> int:
     ProductFactory(slug="wallet-app")
     stream = generate_conversations(300, seed=1)
     while batch := list(itertools.islice(stream, MAX_BATCH)):
-        results = ingest_conversations(batch, backfill=True)
+        results = conversations_ingest(batch, backfill=True)
         assert all(r.status == "created" for r in results), [r.errors for r in results if r.errors]
     return Conversation.objects.count()
 

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from apps.accounts import roles
 from apps.apikeys.services import api_key_issue
 from apps.conversations.models import Team
-from apps.conversations.services.ingest import ingest_conversations
-from apps.insights.services.rollups import rollup_pending
+from apps.conversations.services.ingest import conversations_ingest
+from apps.insights.services.rollups import rollups_refresh_pending
 from apps.knowledge.formats import SPREADSHEET_COLUMNS
 from apps.knowledge.models import StaleFlag
 from tests.conftest import wait_for
@@ -141,8 +141,8 @@ def test_a_lead_reads_the_dashboard_and_drills_down_to_a_conversation(page_as):
                 ],
             }
         )
-    ingest_conversations(items)
-    rollup_pending()
+    conversations_ingest(items)
+    rollups_refresh_pending()
     lead = UserFactory(role=roles.QA_LEAD)
     Team.objects.get(name="售后一组").leads.add(lead)  # a lead reads the figures and transcripts of their teams
     page = page_as(lead)

@@ -118,9 +118,9 @@ def mall_knowledge():
         similar_questions=["退款什么时候到账", "申请退款后几天到账"],
         answer="审核通过后 1–3 个工作日原路退回。",
     )
-    from apps.answers.services.index import index_everything
+    from apps.answers.services.index import index_rebuild
 
-    index_everything()
+    index_rebuild()
     return mall
 
 

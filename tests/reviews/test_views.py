@@ -49,11 +49,11 @@ def setup_tasks_more(reviewer, count):
     """More tasks for the same reviewer, on another day's conversations."""
     from apps.qa.models import SamplingPlan
     from apps.qa.services.sampling import sampling_run
-    from apps.qa.services.scoring import score_conversations
+    from apps.qa.services.scoring import conversations_score
     from tests.factories import conversations
 
     ids = conversations(count, agent="agent-b", day=DAY + timedelta(days=1))
-    score_conversations(ids)
+    conversations_score(ids)
     plan = SamplingPlan.objects.get(name=f"plan-{reviewer.pk}")
     sampling_run(plan, DAY + timedelta(days=1))
     return list(ReviewTask.objects.filter(conversation_id__in=ids)), None, reviewer, None

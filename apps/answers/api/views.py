@@ -22,8 +22,8 @@ from apps.answers.services.answering import (
     MAX_SUGGESTIONS,
     MIN_SUGGESTIONS,
     Question,
-    answer_question,
     feedback_record,
+    question_answer,
 )
 from apps.answers.services.choices import suggestion_choose
 from apps.core.api.errors import conflict_on, not_found_on
@@ -186,7 +186,7 @@ class AnswerApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         with not_found_on("product"):
-            result = answer_question(
+            result = question_answer(
                 question=Question(
                     text=data["question"].strip(),
                     channel=data.get("channel", ""),

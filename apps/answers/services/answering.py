@@ -153,7 +153,7 @@ def _suggestions(candidates: list[dict], probabilities: list[float], clarify_at:
     return picked[:MAX_SUGGESTIONS]
 
 
-def answer_question(*, question: Question, api_key=None) -> AnswerResult:
+def question_answer(*, question: Question, api_key=None) -> AnswerResult:
     started = time.perf_counter()
     normalized = normalize_for_retrieval(question.text)
     if not normalized:

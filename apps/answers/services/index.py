@@ -43,7 +43,7 @@ def _sentences(markdown: str) -> list[str]:
     return [part.strip() for part in parts if len(part.strip()) >= 6][:8]
 
 
-def remove_unpublished_entries() -> int:
+def unpublished_entries_remove() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM answers_questionentry e USING knowledge_articleversion v "
@@ -52,7 +52,7 @@ def remove_unpublished_entries() -> int:
         return cursor.rowcount
 
 
-def refresh_token_stats() -> None:
+def token_stats_refresh() -> None:
     """Recount document frequencies in one statement pair (the table is small: one row per token)."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM answers_tokenstat")
@@ -70,14 +70,14 @@ class IndexRun(NamedTuple):
     removed: int = 0  # entries of versions no longer published, removed
 
 
-def index_published(*, batch_size: int = 256) -> IndexRun:
+def published_versions_index(*, batch_size: int = 256) -> IndexRun:
     """Index up to ``batch_size`` unindexed published versions, and drop entries of unpublished ones."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT pg_try_advisory_xact_lock({_LOCK})")
             if not cursor.fetchone()[0]:
                 return IndexRun(0, False, True)
-        removed = remove_unpublished_entries()
+        removed = unpublished_entries_remove()
         pending = (
             ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED)
             .exclude(Exists(QuestionEntry.objects.filter(version=OuterRef("pk"))))
@@ -90,7 +90,7 @@ def index_published(*, batch_size: int = 256) -> IndexRun:
         versions = versions[:batch_size]
         if not versions:
             if removed:
-                refresh_token_stats()
+                token_stats_refresh()
             return IndexRun(0, False, False, removed)
         rows = [
             (version, text, kind)
@@ -122,21 +122,21 @@ def index_published(*, batch_size: int = 256) -> IndexRun:
             ],
             batch_size=1000,
         )
-        refresh_token_stats()
+        token_stats_refresh()
         transaction.on_commit(index_words_refreshed)
         return IndexRun(len(versions), more, False, removed)
 
 
-def index_everything() -> int:
+def index_rebuild() -> int:
     """Index all pending versions now, in this process (commands, evaluation, tests)."""
     total, more = 0, True
     while more:
-        run = index_published(batch_size=512)
+        run = published_versions_index(batch_size=512)
         total, more = total + run.indexed, run.more
     return total
 
 
-def refresh_vocabulary() -> int:
+def vocabulary_refresh() -> int:
     """After editors changed synonyms or terms: recompute every entry's tokens, and re-embed the
     entries whose synonym-folded text changed. Returns how many entries were re-embedded."""
     vocabulary = current_vocabulary()
@@ -155,6 +155,6 @@ def refresh_vocabulary() -> int:
                 entry.embedding = embedding
         QuestionEntry.objects.bulk_update(entries, ["lexemes"], batch_size=2000)
         QuestionEntry.objects.bulk_update(changed, ["embedded_text", "embedding"], batch_size=500)
-        refresh_token_stats()
+        token_stats_refresh()
         transaction.on_commit(index_words_refreshed)
     return len(changed)

@@ -14,7 +14,7 @@ from apps.answers.models import AnswerQuery
 PURGE_BATCH = 5000
 
 
-def purge_old_queries(*, now=None, batch: int = PURGE_BATCH) -> int:
+def answer_queries_purge_old(*, now=None, batch: int = PURGE_BATCH) -> int:
     """Delete logged questions older than the retention period; return how many. Running it again, or after
     it died half-way, deletes only what is still old: the result is the same as one complete run."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ANSWER_QUERY_RETENTION_DAYS)

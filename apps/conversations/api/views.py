@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from apps.conversations.models import Conversation
 from apps.conversations.payload import MAX_MESSAGES, MAX_TEXT
 from apps.conversations.selectors import conversation_by_channel_id
-from apps.conversations.services.ingest import MAX_BATCH, ingest_conversations
+from apps.conversations.services.ingest import MAX_BATCH, conversations_ingest
 from apps.core.api.fields import (
     TRIMMED_PATTERN,
     StrictBooleanField,
@@ -263,7 +263,7 @@ class ConversationsApi(APIView):
             raise ValidationFailed(_("The conversation was not stored."), field_errors=errors)
         if duplicates:
             raise Conflict(_("Two messages share an id; the conversation was not stored."), field_errors=duplicates)
-        [result] = ingest_conversations([data])
+        [result] = conversations_ingest([data])
         if result.status == "rejected":
             if set(result.errors) <= _UNKNOWN_REFERENCES:
                 raise NotFound(_("The conversation was not stored."), field_errors=result.errors)
@@ -298,7 +298,7 @@ class ConversationsApi(APIView):
             else:
                 bodies.append(None)
                 to_store.append((index, item))
-        results = ingest_conversations([item for _index, item in to_store])
+        results = conversations_ingest([item for _index, item in to_store])
         for (index, _item), result in zip(to_store, results, strict=True):
             bodies[index] = {**result.as_dict(), "index": index}
         counts = {s: sum(1 for body in bodies if body["status"] == s) for s in ("created", "updated", "rejected")}

@@ -141,7 +141,7 @@ def store(
     return results
 
 
-def ingest_conversations(
+def conversations_ingest(
     raw_items: Iterable[object], *, create_unknown: bool | None = None, durable: bool = True, backfill: bool = False
 ) -> list[ItemResult]:
     """Check, mask and store conversations as sent (dicts); one result per item, in order."""

@@ -90,7 +90,7 @@ def _send_once(user, kind: str, week: date, subject: str, lines: list[str]) -> b
     return True
 
 
-def send_weekly_digest(week: date | None = None) -> int:
+def weekly_digest_send(week: date | None = None) -> int:
     """Send this week's digests not sent yet; returns how many were sent."""
     week = week or week_of()
     users = get_user_model().objects.filter(is_active=True)

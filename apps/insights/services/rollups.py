@@ -48,7 +48,7 @@ def _bounds(days: list[date]) -> dict:
     return {"days": days, "lo": lo, "hi": hi, "tz": settings.TIME_ZONE}
 
 
-def rebuild_days(days: Iterable[date]) -> int:
+def rollup_days_rebuild(days: Iterable[date]) -> int:
     """Rebuild these local days in all rollup tables; returns how many days."""
     days = sorted(set(days))
     for start in range(0, len(days), DAYS_PER_TRANSACTION):
@@ -134,7 +134,7 @@ def all_days() -> list[date]:
         return sorted(day for (day,) in cursor.fetchall())
 
 
-def rollup_pending() -> int:
+def rollups_refresh_pending() -> int:
     """Rebuild the days that changed since the last run (all days on the first run); returns how many.
     One run at a time; the watermark moves only after every changed day is rebuilt."""
     with connection.cursor() as cursor:
@@ -146,7 +146,7 @@ def rollup_pending() -> int:
             started = cursor.fetchone()[0]
             state = RollupState.objects.filter(name=STATE).first()
             days = all_days() if state is None else changed_days(state.watermark - COMMIT_LAG)
-            rebuilt = rebuild_days(days) if days else 0
+            rebuilt = rollup_days_rebuild(days) if days else 0
             RollupState.objects.update_or_create(name=STATE, defaults={"watermark": started})
             return rebuilt
         finally:

@@ -33,7 +33,7 @@ from apps.knowledge.models import (
 )
 from apps.knowledge.selectors import is_bot_visible
 from apps.knowledge.services.exports import export_csv, export_xlsx
-from apps.knowledge.services.imports import ImportRejected, import_articles
+from apps.knowledge.services.imports import ImportRejected, articles_import
 
 
 class ChannelFilter(admin.SimpleListFilter):
@@ -177,7 +177,7 @@ class ArticleAdmin(VersionedItemAdmin):
             upload = form.cleaned_data["file"]
             publish = form.publish
             try:
-                report = import_articles(
+                report = articles_import(
                     read_rows(upload.name, upload.read()),
                     by=request.user,
                     publish=publish,

@@ -249,7 +249,7 @@ def _validate(rows: Iterable[Line], *, strict: bool, publishing_user: bool) -> t
 # --- Writing -----------------------------------------------------------------------------------------------
 
 
-def import_articles(
+def articles_import(
     rows: Iterable[Line],
     *,
     by=None,

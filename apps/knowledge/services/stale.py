@@ -112,7 +112,7 @@ WHERE v.{item}_id = i.id AND v.status = 'published' AND NOT i.needs_verification
 """
 
 
-def mark_overdue_verifications(*, now=None) -> dict[str, int]:
+def verifications_mark_overdue(*, now=None) -> dict[str, int]:
     """Mark published items whose verification interval has passed as needing verification."""
     params = {"now": now or timezone.now()}
     marked = {}

@@ -47,7 +47,7 @@ class TaskError(Conflict):
     review a conversation they served."""
 
 
-def assign_tasks(plan: SamplingPlan, task_ids: list[int]) -> int:
+def tasks_assign(plan: SamplingPlan, task_ids: list[int]) -> int:
     """Assign these (new, unassigned) tasks among the plan's active reviewers; returns how many were
     assigned. A task whose only possible reviewer served the conversation stays unassigned."""
     reviewers = list(plan.reviewers.filter(is_active=True).order_by("id").values_list("id", flat=True))

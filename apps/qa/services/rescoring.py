@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.conversations.models import Conversation
 from apps.qa.models import RescoreJob
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.scoring import conversations_score
 
 BATCH = 500
 RESCORE_LOCK = 7_316_001  # advisory lock class of rescoring jobs (the second key is the job id)
@@ -21,7 +21,7 @@ def rescore_job_create(*, started_from: datetime, started_to: datetime, user=Non
     return RescoreJob.objects.create(started_from=started_from, started_to=started_to, total=total, created_by=user)
 
 
-def run_rescore_job(job_id: int) -> int:
+def rescore_job_run(job_id: int) -> int:
     """Score the job's remaining conversations; returns how many this run scored. A second run of the same
     job (the sweeper re-queued it while a worker is on it) returns at once."""
     with connection.cursor() as cursor:
@@ -63,7 +63,7 @@ def _run(job_id: int) -> int:
                 job.status, job.finished_at = RescoreJob.Status.DONE, timezone.now()
                 job.save(update_fields=["status", "finished_at"])
                 return scored
-            score_conversations(ids)
+            conversations_score(ids)
             job.status, job.last_id, job.done = RescoreJob.Status.RUNNING, ids[-1], job.done + len(ids)
             job.save(update_fields=["status", "last_id", "done"])
             scored += len(ids)

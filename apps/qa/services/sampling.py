@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import Conflict
 from apps.qa.models import SamplingPlan, SamplingRun, ScorecardVersion
-from apps.qa.services.assignment import assign_tasks
+from apps.qa.services.assignment import tasks_assign
 
 _STRATA = {"channel": "c.channel_id", "team": "c.team_id", "product": "c.product_id"}
 
@@ -127,7 +127,7 @@ def sampling_run(plan: SamplingPlan, period_start: datetime) -> RunResult:
             run.sampled = len(rows)
             run.risky = sum(1 for _pk, reason in rows if reason == "risk")
             run.save(update_fields=["sampled", "risky"])
-            assign_tasks(plan, [pk for pk, _reason in rows])
+            tasks_assign(plan, [pk for pk, _reason in rows])
     except IntegrityError:  # another worker ran the same period at the same moment: theirs stands
         return RunResult(SamplingRun.objects.get(plan=plan, period_start=start), False, 0, 0)
     return RunResult(run, True, run.sampled, run.risky)
@@ -172,7 +172,7 @@ def _sample(plan, version, run, start, end, seed) -> list[tuple[int, str]]:
         return cursor.fetchall()
 
 
-def run_due_plans(now: datetime | None = None) -> list[RunResult]:
+def sampling_plans_run_due(now: datetime | None = None) -> list[RunResult]:
     """Sample every active plan's last finished period that has not been sampled (a beat task calls
     this; running it again does nothing)."""
     now = now or timezone.now()

@@ -190,7 +190,7 @@ def _views(conversation_ids: list[int]) -> tuple[list[ConversationView], dict[in
     return views, meta, message_ids
 
 
-def score_conversations(conversation_ids: list[int]) -> int:
+def conversations_score(conversation_ids: list[int]) -> int:
     """Score these conversations against their scorecards; returns how many got a score."""
     if not conversation_ids:
         return 0

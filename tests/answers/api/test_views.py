@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.answers.models import AnswerQuery, HumanOnlyTopic
-from apps.answers.services.index import index_everything
+from apps.answers.services.index import index_rebuild
 from apps.knowledge.models import ArticleVersion
 from apps.knowledge.services import workflow
 from tests.factories import answer_policy, article_content, draft_article, published_article
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def index_all() -> None:
-    index_everything()
+    index_rebuild()
 
 
 @pytest.fixture
@@ -76,12 +76,12 @@ def test_traditional_chinese_and_full_width_input_are_understood(bot, knowledge,
 
 
 def test_synonyms_from_the_admin_expand_questions(bot, knowledge):
-    from apps.answers.services.index import refresh_vocabulary
+    from apps.answers.services.index import vocabulary_refresh
     from apps.answers.services.vocabulary import synonym_save, vocabulary_changed
 
     synonym_save(canonical="纸尿裤", variants=["尿不湿"])
     vocabulary_changed()
-    refresh_vocabulary()
+    vocabulary_refresh()
     body = ask(bot, question="尿不湿尺码不对").json()
     assert body["candidates"][0]["article_id"] == "mall-size-001"
 

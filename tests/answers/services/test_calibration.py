@@ -23,7 +23,7 @@ from apps.answers.services.calibration import (
     thresholds_for,
 )
 from apps.answers.services.decisions import decision_settings
-from apps.answers.services.index import entry_texts, index_everything
+from apps.answers.services.index import entry_texts, index_rebuild
 from apps.answers.services.vocabulary import vocabulary_changed, vocabulary_generation
 from apps.answers.tasks import refit_confidence_task
 from apps.answers.verifier import builtin_fit
@@ -102,7 +102,7 @@ def publish_knowledge() -> dict:
 @pytest.fixture
 def knowledge():
     published = publish_knowledge()
-    index_everything()
+    index_rebuild()
     return published
 
 
@@ -213,7 +213,7 @@ def test_publishing_a_new_version_changes_the_fingerprint_so_the_next_refit_fits
     # What counts is what bots see: until the new version is indexed, nothing changed for them.
     assert content_fingerprint() == first.fingerprint
 
-    index_everything()
+    index_rebuild()
 
     assert content_fingerprint() != first.fingerprint
     [second] = confidence_refit()
@@ -251,7 +251,7 @@ def test_a_product_without_a_fit_in_the_latest_refit_uses_the_whole_fit(knowledg
 @pytest.mark.django_db(transaction=True)
 def test_two_refits_at_once_write_one_set_of_fits():
     publish_knowledge()
-    index_everything()
+    index_rebuild()
     results: dict[str, object] = {}
 
     def first_refit() -> None:

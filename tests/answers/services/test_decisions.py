@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from apps.answers.models import AnswerQuery, Decision
-from apps.answers.services.index import index_everything
+from apps.answers.services.index import index_rebuild
 from tests.factories import answer_policy, published_article
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def knowledge(mall):
             channel_answers={},
         ),
     }
-    index_everything()
+    index_rebuild()
     return articles
 
 

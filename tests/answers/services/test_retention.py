@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.answers.models import AnswerQuery
-from apps.answers.services.retention import purge_old_queries
+from apps.answers.services.retention import answer_queries_purge_old
 
 
 def logged(days_ago: float) -> AnswerQuery:
@@ -26,9 +26,9 @@ def test_questions_older_than_the_retention_period_are_deleted_in_batches_and_ag
     settings.ANSWER_QUERY_RETENTION_DAYS = 30
     old = [logged(31 + n) for n in range(7)]
     kept = [logged(29), logged(0)]
-    assert purge_old_queries(batch=3) == len(old)  # three batches: 3 + 3 + 1
+    assert answer_queries_purge_old(batch=3) == len(old)  # three batches: 3 + 3 + 1
     assert set(AnswerQuery.objects.values_list("pk", flat=True)) == {q.pk for q in kept}
-    assert purge_old_queries(batch=3) == 0
+    assert answer_queries_purge_old(batch=3) == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from apps.conversations.models import Agent, Conversation, Customer, Message, Team
-from apps.conversations.services.ingest import ingest_conversations
+from apps.conversations.services.ingest import conversations_ingest
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -122,16 +122,16 @@ def test_batches_are_limited_and_keys_need_their_scope(writer, api_key_client):
 
 def test_unknown_channels_teams_and_agents_can_be_refused_instead_of_created(writer, settings):
     settings.CONVERSATIONS_CREATE_UNKNOWN = False
-    [result] = ingest_conversations([conversation(channel="line", team="新团队")])
+    [result] = conversations_ingest([conversation(channel="line", team="新团队")])
     assert result.status == "rejected"
     assert {"channel", "team", "messages"} <= result.errors.keys()
     settings.CONVERSATIONS_CREATE_UNKNOWN = True
-    [result] = ingest_conversations([conversation(channel="line", team="新团队")])
+    [result] = conversations_ingest([conversation(channel="line", team="新团队")])
     assert result.status == "created" and Team.objects.filter(name="新团队").exists()
 
 
 def test_the_same_conversation_twice_in_one_batch_is_stored_once_with_all_messages():
-    results = ingest_conversations(
+    results = conversations_ingest(
         [conversation(messages=[msg(1, "customer", 0)]), conversation(messages=[msg(2, "bot", 3)], csat=5)]
     )
     assert [r.status for r in results] == ["created", "updated"]
@@ -149,7 +149,7 @@ def ingest_at_once(payloads: list[dict]) -> list[str]:
     def post(index: int) -> None:
         try:
             start.wait()
-            [result] = ingest_conversations([payloads[index]])
+            [result] = conversations_ingest([payloads[index]])
             statuses[index] = result.status
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
@@ -194,7 +194,7 @@ def test_concurrent_posts_of_one_customers_conversations_still_see_each_other_as
 
 
 def test_personal_data_is_masked_before_it_is_stored():
-    ingest_conversations(
+    conversations_ingest(
         [conversation(messages=[msg(1, "customer", 0, "我的手机13812345678，订单号20261101123"), msg(2, "bot", 1)])]
     )
     stored = Message.objects.get(external_id="m1")
@@ -204,7 +204,7 @@ def test_personal_data_is_masked_before_it_is_stored():
 
 def test_a_deployer_may_turn_masking_off(settings):
     settings.PII_MASKING = False
-    ingest_conversations([conversation(messages=[msg(1, "customer", 0, "手机13812345678")])])
+    conversations_ingest([conversation(messages=[msg(1, "customer", 0, "手机13812345678")])])
     assert Message.objects.get().text == "手机13812345678"
 
 
@@ -230,7 +230,7 @@ def handed_off_conversation(**fields) -> dict:
 
 
 def test_response_times_handoff_gaps_handle_time_and_failure_streak():
-    ingest_conversations([handed_off_conversation()])
+    conversations_ingest([handed_off_conversation()])
     c = Conversation.objects.get()
     assert (c.message_count, c.customer_message_count, c.bot_message_count, c.agent_message_count) == (10, 5, 2, 2)
     assert c.first_response_seconds == 2 and c.bot_first_response_seconds == 2
@@ -245,7 +245,7 @@ def test_response_times_handoff_gaps_handle_time_and_failure_streak():
 
 def test_an_agent_who_speaks_first_on_a_call_responds_when_the_customer_has_spoken():
     """On a phone call the agent greets first; the response time starts from the customer, never negative."""
-    ingest_conversations(
+    conversations_ingest(
         [
             conversation(
                 "call-1",
@@ -263,27 +263,27 @@ def test_an_agent_who_speaks_first_on_a_call_responds_when_the_customer_has_spok
 
 
 def test_a_bot_only_conversation_has_no_human_metrics():
-    ingest_conversations([conversation()])
+    conversations_ingest([conversation()])
     c = Conversation.objects.get()
     assert not c.handoff and c.human_first_response_seconds is None and c.handle_seconds is None
     assert c.bot_failure_streak == 0 and c.served_by.code == "bot-1"
 
 
 def test_sla_tier_by_tag_and_breach():
-    ingest_conversations([handed_off_conversation()])
+    conversations_ingest([handed_off_conversation()])
     ordinary = Conversation.objects.get()
     assert ordinary.sla_tier.name == "普通" and ordinary.sla_target_seconds == 300 and ordinary.sla_breached is False
     slow = handed_off_conversation(external_id="c-urgent", tags=["投诉"])
     slow["messages"][6]["sent_at"] = at(250)  # the agent answered 190 s after the handoff
     for m in slow["messages"][7:]:
         m["sent_at"] = at(260 + int(m["id"][1:]))
-    ingest_conversations([slow])
+    conversations_ingest([slow])
     urgent = Conversation.objects.get(external_id="c-urgent")
     assert urgent.sla_tier.name == "紧急" and urgent.sla_target_seconds == 120 and urgent.sla_breached is True
 
 
 def test_an_unanswered_customer_breaches_the_sla():
-    ingest_conversations([conversation(messages=[msg(1, "customer", 0, "有人吗")])])
+    conversations_ingest([conversation(messages=[msg(1, "customer", 0, "有人吗")])])
     assert Conversation.objects.get().sla_breached is True
 
 
@@ -294,7 +294,7 @@ def test_response_times_count_business_hours_only():
     )
     friday_evening = datetime.fromisoformat("2026-11-06T20:59:00+08:00")
     monday_morning = datetime.fromisoformat("2026-11-09T09:02:00+08:00")
-    ingest_conversations(
+    conversations_ingest(
         [
             conversation(
                 team="白班组",
@@ -312,12 +312,12 @@ def test_response_times_count_business_hours_only():
 def test_a_customer_coming_back_within_48_hours_marks_the_earlier_conversation_even_when_it_arrives_late():
     later = conversation("c-2", messages=[msg(1, "customer", 20 * 3600), msg(2, "bot", 20 * 3600 + 1)])
     much_later = conversation("c-3", messages=[msg(1, "customer", 5 * 86400)])
-    ingest_conversations([later, much_later])
-    ingest_conversations([conversation("c-1")])  # the first conversation arrives last
+    conversations_ingest([later, much_later])
+    conversations_ingest([conversation("c-1")])  # the first conversation arrives last
     flags = dict(Conversation.objects.values_list("external_id", "repeat_contact"))
     assert flags == {"c-1": True, "c-2": False, "c-3": False}
     other_product = conversation("c-4", product=None, messages=[msg(1, "customer", 86400)])
-    ingest_conversations([other_product])
+    conversations_ingest([other_product])
     assert Conversation.objects.get(external_id="c-2").repeat_contact is False
 
 
@@ -343,7 +343,7 @@ def test_reading_an_id_with_a_nul_character_is_a_404(writer):
 
 
 def test_a_rejected_conversation_creates_nothing_not_even_its_team_or_agents():
-    [result] = ingest_conversations(
+    [result] = conversations_ingest(
         [
             conversation(
                 product="no-such-app", team="幽灵组", customer="u-ghost", messages=[msg(1, "agent", 0, sender="a-9")]
@@ -356,6 +356,6 @@ def test_a_rejected_conversation_creates_nothing_not_even_its_team_or_agents():
 
 
 def test_a_new_agent_joins_the_team_of_the_conversation_it_first_appears_in():
-    ingest_conversations([conversation(messages=[msg(1, "customer", 0), msg(2, "agent", 5, sender="agent-42")])])
+    conversations_ingest([conversation(messages=[msg(1, "customer", 0), msg(2, "agent", 5, sender="agent-42")])])
     assert Agent.objects.get(code="agent-42").team.name == "售后一组"
     assert Agent.objects.get(code="agent-42").kind == "human"

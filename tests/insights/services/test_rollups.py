@@ -11,11 +11,11 @@ from django.db import connection
 from apps.accounts import roles
 from apps.answers.models import AnswerQuery
 from apps.conversations.models import Conversation
-from apps.conversations.services.ingest import ingest_conversations
+from apps.conversations.services.ingest import conversations_ingest
 from apps.insights.models import DailyServiceStats
 from apps.insights.selectors import Filters, breakdown, series, summary
-from apps.insights.services.digest import send_weekly_digest, week_of
-from apps.insights.services.rollups import rebuild_days, rollup_pending
+from apps.insights.services.digest import week_of, weekly_digest_send
+from apps.insights.services.rollups import rollup_days_rebuild, rollups_refresh_pending
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def make_conversations(count: int, seed: int = 1) -> None:
                 "messages": messages,
             }
         )
-    assert all(r.status != "rejected" for r in ingest_conversations(items))
+    assert all(r.status != "rejected" for r in conversations_ingest(items))
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +101,7 @@ def assert_same(rolled: dict, straight: dict) -> None:
 
 def test_rollups_equal_a_direct_computation_for_any_range_and_filter():
     make_conversations(300)
-    rollup_pending()
+    rollups_refresh_pending()
     start, end = date(2026, 10, 3), date(2026, 10, 15)
     assert_same(summary(Filters(start, end)), direct(start, end))
     team = Conversation.objects.filter(team__name="售后一组").values_list("team_id", flat=True).first()
@@ -123,12 +123,12 @@ def test_rollups_equal_a_direct_computation_for_any_range_and_filter():
 
 def test_running_twice_or_rebuilding_gives_the_same_rows():
     make_conversations(120)
-    rollup_pending()
+    rollups_refresh_pending()
     first = sorted(
         map(repr, DailyServiceStats.objects.values_list("day", "channel_id", "team_id", "product_id", "conversations"))
     )
-    rollup_pending()
-    rebuild_days([date(2026, 10, d) for d in range(1, 21)])
+    rollups_refresh_pending()
+    rollup_days_rebuild([date(2026, 10, d) for d in range(1, 21)])
     again = sorted(
         map(repr, DailyServiceStats.objects.values_list("day", "channel_id", "team_id", "product_id", "conversations"))
     )
@@ -137,7 +137,7 @@ def test_running_twice_or_rebuilding_gives_the_same_rows():
 
 def test_a_late_conversation_updates_its_day():
     make_conversations(50)
-    rollup_pending()
+    rollups_refresh_pending()
     before = summary(Filters(date(2026, 10, 1), date(2026, 10, 1)))["conversations"]
     late = {
         "channel": "wechat",
@@ -147,8 +147,8 @@ def test_a_late_conversation_updates_its_day():
             {"id": "m1", "role": "customer", "sender": "u", "sent_at": "2026-10-01T10:00:00+08:00", "text": "在吗"}
         ],
     }
-    ingest_conversations([late])
-    rollup_pending()
+    conversations_ingest([late])
+    rollups_refresh_pending()
     assert summary(Filters(date(2026, 10, 1), date(2026, 10, 1)))["conversations"] == before + 1
 
 
@@ -167,14 +167,14 @@ def test_bot_answer_and_helpful_rates_come_from_the_question_log():
             channel="wechat",
             helpful=helpful,
         )
-    rollup_pending()
+    rollups_refresh_pending()
     figures = summary(Filters(date(2026, 10, 2), date(2026, 10, 2)))
     assert figures["bot_answer_rate"] == pytest.approx(75.0) and figures["helpful_rate"] == pytest.approx(50.0)
 
 
 def test_who_may_see_the_dashboards(client):
     make_conversations(20)
-    rollup_pending()
+    rollups_refresh_pending()
     for role, dashboard, knowledge in (
         (roles.QA_LEAD, 200, 200),
         (roles.ADMINISTRATOR, 200, 200),
@@ -189,7 +189,7 @@ def test_who_may_see_the_dashboards(client):
 
 def test_every_table_exports_to_csv_and_rows_drill_down(client):
     make_conversations(40)
-    rollup_pending()
+    rollups_refresh_pending()
     client.force_login(UserFactory(role=roles.ADMINISTRATOR))
     page = client.get("/insights/?start=2026-10-01&end=2026-10-20").content.decode()
     assert "/admin/conversations/conversation/?" in page and "agent=" in page
@@ -213,8 +213,8 @@ def test_the_weekly_digest_goes_out_once_per_person_and_week():
     editor = UserFactory(role=roles.KNOWLEDGE_EDITOR, email="editor@example.com")
     version = published_article()
     version.article.__class__.objects.filter(pk=version.article_id).update(owner=editor, needs_verification=True)
-    assert send_weekly_digest() == 1
-    assert send_weekly_digest() == 0
+    assert weekly_digest_send() == 1
+    assert weekly_digest_send() == 0
     [message] = mail.outbox
     assert message.to == ["editor@example.com"] and version.article.external_id in message.body
     assert week_of().weekday() == 0
@@ -238,14 +238,14 @@ def test_a_qa_lead_gets_the_teams_scores_and_open_disputes(client):
     lead.email = "lead@example.com"
     lead.save()
     Review.objects.update(submitted_at=Review.objects.get().submitted_at - timedelta(days=7))
-    assert send_weekly_digest() == 1
+    assert weekly_digest_send() == 1
     [message] = mail.outbox
     assert message.to == ["lead@example.com"] and "售后一组" in message.body and "/qa/disputes/" in message.body
 
 
 def test_an_empty_period_says_so_instead_of_showing_blank_charts(client):
     make_conversations(20)
-    rollup_pending()
+    rollups_refresh_pending()
     client.force_login(UserFactory(role=roles.ADMINISTRATOR))
     assert 'id="empty-state"' in client.get("/insights/?start=2020-01-01&end=2020-01-31").content.decode()
     assert 'id="empty-state"' not in client.get("/insights/?start=2026-10-01&end=2026-10-20").content.decode()
@@ -255,7 +255,7 @@ def test_a_lead_sees_the_figures_of_the_teams_they_lead(client):
     from apps.conversations.models import Team
 
     make_conversations(40)
-    rollup_pending()
+    rollups_refresh_pending()
     lead = UserFactory(role=roles.QA_LEAD)
     Team.objects.get(name="售后一组").leads.add(lead)
     client.force_login(lead)

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.knowledge.formats import read_rows
 from apps.knowledge.models import Article, ArticleVersion
 from apps.knowledge.services.exports import export_xlsx
-from apps.knowledge.services.imports import ImportRejected, import_articles
+from apps.knowledge.services.imports import ImportRejected, articles_import
 from tests.factories import ProductFactory, draft_article, editor, published_article
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_a_bad_row_is_reported_by_its_line_and_nothing_is_imported(overrides, me
     ProductFactory(slug="mall-app")
     lines = [json.dumps({**ROW, "external_id": "faq-0"}), json.dumps({**ROW, **overrides})]
     with pytest.raises(ImportRejected) as caught:
-        import_articles(read_rows("faq.jsonl", "\n".join(lines).encode()))
+        articles_import(read_rows("faq.jsonl", "\n".join(lines).encode()))
     [error] = caught.value.report.errors
     assert error.line == 2 and message in error.message
     assert not Article.objects.exists()
@@ -78,7 +78,7 @@ def test_a_csv_cell_with_a_nul_character_is_a_line_error():
     ProductFactory(slug="mall-app")
     text = "external_id,product,standard_question,answer\nfaq-1,mall-app,退款\x00多久,1-3 天\n"
     with pytest.raises(ImportRejected) as caught:
-        import_articles(read_rows("faq.csv", text.encode()))
+        articles_import(read_rows("faq.csv", text.encode()))
     assert caught.value.report.errors[0].line == 2
     assert not Article.objects.exists()
 
@@ -86,7 +86,7 @@ def test_a_csv_cell_with_a_nul_character_is_a_line_error():
 @pytest.mark.parametrize("line", ["[" * 100_000 + "]" * 100_000, '{"external_id": ' + "9" * 5000 + "}"])
 def test_a_json_line_nested_thousands_deep_or_with_an_endless_number_is_a_line_error(line):
     with pytest.raises(ImportRejected) as caught:
-        import_articles(read_rows("faq.jsonl", line.encode()))
+        articles_import(read_rows("faq.jsonl", line.encode()))
     assert caught.value.report.errors[0].line == 1 and "not valid JSON" in caught.value.report.errors[0].message
 
 

@@ -11,7 +11,7 @@ from apps.core.errors import PermissionRefused
 from apps.knowledge.formats import read_jsonl, read_rows
 from apps.knowledge.models import Article, ArticleVersion, VersionStatus
 from apps.knowledge.services.exports import export_csv, export_xlsx
-from apps.knowledge.services.imports import ImportRejected, import_articles
+from apps.knowledge.services.imports import ImportRejected, articles_import
 from tests.factories import FeatureFactory, ProductFactory, editor
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def jsonl(*rows) -> str:
 
 
 def run(text: str, **kwargs):
-    return import_articles(read_jsonl(io.StringIO(text)), **kwargs)
+    return articles_import(read_jsonl(io.StringIO(text)), **kwargs)
 
 
 def test_import_publishes_articles_and_creates_missing_products_features_and_categories():
@@ -127,7 +127,7 @@ def test_a_spreadsheet_export_imports_back_unchanged(name, exporter):
     versions = ArticleVersion.objects.filter(status=VersionStatus.PUBLISHED).order_by("article__external_id")
 
     data = exporter(versions)
-    report = import_articles(read_rows(name, data))
+    report = articles_import(read_rows(name, data))
 
     assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
 
@@ -135,7 +135,7 @@ def test_a_spreadsheet_export_imports_back_unchanged(name, exporter):
 def test_a_csv_with_a_bad_row_reports_its_line():
     text = "external_id,product,standard_question,answer\nfaq-1,mall-app,退款多久到账,1-3 天\nfaq-2,mall-app,,答案\n"
     with pytest.raises(ImportRejected) as caught:
-        import_articles(read_rows("faq.csv", text.encode()))
+        articles_import(read_rows("faq.csv", text.encode()))
     assert [e.line for e in caught.value.report.errors] == [3]
 
 
@@ -206,7 +206,7 @@ def test_exports_write_formula_like_text_as_text_and_import_it_back_unchanged():
     assert FORMULAS[0] in [c.value for r in sheet.iter_rows() for c in r]  # the text itself, unchanged
 
     for name, exporter in (("faq.csv", export_csv), ("faq.xlsx", export_xlsx)):
-        report = import_articles(read_rows(name, exporter(versions)))
+        report = articles_import(read_rows(name, exporter(versions)))
         assert (report.created, report.updated, report.unchanged) == (0, 0, len(FORMULAS))
 
 
@@ -223,7 +223,7 @@ def test_too_large_or_too_long_files_are_refused_before_anything_is_imported(set
     settings.KNOWLEDGE_IMPORT_MAX_ROWS = 2
     text = jsonl(row(1), row(2), row(3)).encode()
     with pytest.raises(ValidationFailed, match="Line 3"):
-        import_articles(read_rows("faq.jsonl", text))
+        articles_import(read_rows("faq.jsonl", text))
     assert not Article.objects.exists()
     settings.KNOWLEDGE_IMPORT_MAX_BYTES = 1024
     with pytest.raises(ValidationFailed, match=r"larger than 1\.0"):

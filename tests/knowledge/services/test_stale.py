@@ -9,7 +9,7 @@ from apps.catalog.models import Release
 from apps.catalog.services import release_record
 from apps.knowledge.models import Article, StaleFlag, StaleReason
 from apps.knowledge.services import workflow
-from apps.knowledge.services.stale import mark_overdue_verifications, release_flag_stale_content
+from apps.knowledge.services.stale import release_flag_stale_content, verifications_mark_overdue
 from tests.conftest import wait_for
 from tests.factories import FeatureFactory, ProductFactory, article_content, editor, published_article, published_script
 
@@ -111,8 +111,8 @@ def test_overdue_content_is_marked_needs_verification_once():
     Article.objects.filter(pk=overdue.pk).update(last_verified_at=timezone.now() - timedelta(days=91))
     Article.objects.filter(pk=fresh.pk).update(last_verified_at=timezone.now() - timedelta(days=89))
 
-    assert mark_overdue_verifications()["article"] == 1
-    assert mark_overdue_verifications()["article"] == 0
+    assert verifications_mark_overdue()["article"] == 1
+    assert verifications_mark_overdue()["article"] == 0
     assert set(Article.objects.filter(needs_verification=True)) == {overdue}
 
     workflow.item_verify(item=overdue, by=editor())

@@ -6,8 +6,8 @@ import pytest
 
 from apps.accounts import roles
 from apps.qa.models import AutoScore, RescoreJob, ReviewTask, Rule, SamplingPlan, SamplingRun
-from apps.qa.services.rescoring import rescore_job_create, run_rescore_job
-from apps.qa.services.sampling import run_due_plans
+from apps.qa.services.rescoring import rescore_job_create, rescore_job_run
+from apps.qa.services.sampling import sampling_plans_run_due
 from tests.factories import DAY, ProductFactory, UserFactory, conversations, forbidden_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +27,11 @@ def test_a_rescoring_job_covers_its_date_range_and_shows_progress(monkeypatch):
     job = rescore_job_create(started_from=DAY, started_to=DAY + timedelta(days=1))
     assert job.total == 7
     monkeypatch.setattr("apps.qa.services.rescoring.BATCH", 3)
-    assert run_rescore_job(job.pk) == 7
+    assert rescore_job_run(job.pk) == 7
     job.refresh_from_db()
     assert (job.status, job.done) == (RescoreJob.Status.DONE, 7)
     assert set(AutoScore.objects.values_list("conversation_id", flat=True)) == set(inside)
-    assert run_rescore_job(job.pk) == 0  # running a finished job again does nothing
+    assert rescore_job_run(job.pk) == 0  # running a finished job again does nothing
 
 
 def test_a_job_that_died_resumes_after_its_last_committed_batch(monkeypatch):
@@ -39,7 +39,7 @@ def test_a_job_that_died_resumes_after_its_last_committed_batch(monkeypatch):
     ids = conversations(6)
     job = rescore_job_create(started_from=DAY, started_to=DAY + timedelta(days=1))
     RescoreJob.objects.filter(pk=job.pk).update(last_id=sorted(ids)[3], done=4, status="running")
-    assert run_rescore_job(job.pk) == 2
+    assert rescore_job_run(job.pk) == 2
     assert set(AutoScore.objects.values_list("conversation_id", flat=True)) == set(sorted(ids)[4:])
 
 
@@ -48,9 +48,9 @@ def test_due_plans_sample_yesterday_once():
     SamplingPlan.objects.create(name="日抽检", scorecard=version.scorecard, rate_percent=50, new_agent_days=0)
     conversations(4)
     today = DAY + timedelta(days=1, hours=8)
-    [result] = run_due_plans(now=today)
+    [result] = sampling_plans_run_due(now=today)
     assert result.created and result.run.period_start == DAY and result.sampled == 2
-    run_due_plans(now=today + timedelta(hours=2))
+    sampling_plans_run_due(now=today + timedelta(hours=2))
     assert SamplingRun.objects.count() == 1 and ReviewTask.objects.count() == 2
 
 
@@ -60,7 +60,7 @@ def test_the_queues_page_shows_each_reviewers_progress(client):
     plan = SamplingPlan.objects.create(name="日抽检", scorecard=version.scorecard, rate_percent=100, new_agent_days=0)
     plan.reviewers.set([reviewer])
     conversations(3)
-    run_due_plans(now=DAY + timedelta(days=1, hours=1))
+    sampling_plans_run_due(now=DAY + timedelta(days=1, hours=1))
     client.force_login(UserFactory(role=roles.QA_LEAD))
     page = client.get("/admin/qa/reviewtask/").content.decode()
     assert 'id="queue-progress"' in page and "reviewer-li" in page

@@ -9,7 +9,7 @@ from apps.conversations.models import Agent, Conversation
 from apps.qa.models import ReviewTask, SamplingPlan, SamplingRun
 from apps.qa.services.assignment import TaskError, task_reassign, task_transition
 from apps.qa.services.sampling import sampling_run
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.scoring import conversations_score
 from tests.factories import DAY, ProductFactory, UserFactory, conversations, forbidden_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_every_risky_conversation_is_taken_outside_the_quota(plan):
     conversations(20, agent="agent-a")
     conversations(3, agent="agent-a", start=100, csat=1)  # low CSAT
     rude = conversations(2, agent="agent-a", start=200, reply="不知道，自己看")  # major findings
-    score_conversations(list(Conversation.objects.values_list("id", flat=True)))
+    conversations_score(list(Conversation.objects.values_list("id", flat=True)))
     run = sampling_run(plan, DAY).run
     reasons = sampled(run)["agent-a"]
     assert reasons.count("risk") == 5 and reasons.count("random") == 2

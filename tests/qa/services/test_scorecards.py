@@ -15,7 +15,7 @@ from apps.qa.services.scorecards import (
     scorecard_version_new_draft,
     scorecard_version_publish,
 )
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.scoring import conversations_score
 from tests.factories import (
     ProductFactory,
     UserFactory,
@@ -39,7 +39,7 @@ def test_editing_a_scorecard_in_use_makes_a_new_version_and_past_scores_keep_the
     ProductFactory(slug="mall-app")
     v1 = published_scorecard([forbidden_rule()])
     [pk] = conversations(1, reply="不知道")
-    score_conversations([pk])
+    conversations_score([pk])
     draft = scorecard_version_new_draft(v1.scorecard)
     assert draft.number == 2 and draft.criteria.count() == v1.criteria.count()
     draft.criteria.filter(mode="manual").delete()
@@ -47,7 +47,7 @@ def test_editing_a_scorecard_in_use_makes_a_new_version_and_past_scores_keep_the
     v1.refresh_from_db()
     assert v1.status == ScorecardVersion.Status.RETIRED and v2.status == ScorecardVersion.Status.PUBLISHED
     assert v1.criteria.filter(mode="manual").exists()  # the old version's criteria are untouched
-    score_conversations([pk])
+    conversations_score([pk])
     assert (
         set(v1.auto_scores.values_list("conversation_id", flat=True))
         == {pk}

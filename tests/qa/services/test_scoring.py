@@ -7,7 +7,7 @@ import pytest
 
 from apps.conversations.models import Message
 from apps.qa.models import AutoScore, Finding, Rule
-from apps.qa.services.scoring import score_conversations
+from apps.qa.services.scoring import conversations_score
 from tests.factories import ProductFactory, conversations, forbidden_rule, greeting_rule, published_scorecard
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def test_a_conversation_is_scored_with_findings_that_show_why():
     version = published_scorecard([forbidden_rule(), greeting_rule()])
     [rude] = conversations(1, reply="这个我不知道，你自己看")
     [polite] = conversations(1, start=1)
-    assert score_conversations([rude, polite]) == 2
+    assert conversations_score([rude, polite]) == 2
     rude_score = AutoScore.objects.get(conversation_id=rude, version=version)
     # Forbidden phrases fail (0 of 50), the greeting is missing too (0 of 50); the manual criterion is N/A.
     assert rude_score.score == Decimal("0.00") and rude_score.worst_severity == "major"
@@ -36,10 +36,10 @@ def test_a_conversation_is_scored_with_findings_that_show_why():
 def test_scoring_twice_leaves_one_score_and_the_same_findings():
     published_scorecard([forbidden_rule()])
     ids = conversations(3, reply="不知道")
-    score_conversations(ids)
+    conversations_score(ids)
     first = sorted(Finding.objects.values_list("conversation_id", "matched", "start"))
-    score_conversations(ids)
-    score_conversations(ids[:2])
+    conversations_score(ids)
+    conversations_score(ids[:2])
     assert AutoScore.objects.count() == 3
     assert sorted(Finding.objects.values_list("conversation_id", "matched", "start")) == first
 
@@ -48,10 +48,10 @@ def test_a_changed_rule_changes_the_score_on_rescoring():
     rule = forbidden_rule()
     published_scorecard([rule])
     [pk] = conversations(1, reply="您好，不知道")
-    score_conversations([pk])
+    conversations_score([pk])
     assert AutoScore.objects.get().score == Decimal("0.00")
     Rule.objects.filter(pk=rule.pk).update(condition={"type": "keywords", "terms": ["滚"], "role": "agent"}, version=2)
-    score_conversations([pk])
+    conversations_score([pk])
     assert AutoScore.objects.get().score == Decimal("100.00") and not Finding.objects.exists()
 
 
@@ -59,7 +59,7 @@ def test_without_a_scorecard_for_its_team_a_conversation_is_not_scored():
     version = published_scorecard([forbidden_rule()])
     version.scorecard.channels.create(code="phone-only", name="phone")  # the card now applies to that channel only
     [pk] = conversations(1)
-    assert score_conversations([pk]) == 0 and not AutoScore.objects.exists()
+    assert conversations_score([pk]) == 0 and not AutoScore.objects.exists()
 
 
 def test_script_adherence_flags_an_agent_reply_far_from_the_scenarios_scripts():
@@ -87,7 +87,7 @@ def test_script_adherence_flags_an_agent_reply_far_from_the_scenarios_scripts():
 
     [close] = conversations(1, messages=reply("抱歉给您带来不便，退款申请已提交，1 到 3 个工作日原路退回。"))
     [far] = conversations(1, start=1, messages=reply("明天再说吧"))
-    score_conversations([close, far])
+    conversations_score([close, far])
     assert not Finding.objects.filter(conversation_id=close).exists()
     [finding] = Finding.objects.filter(conversation_id=far)
     assert finding.message.text == "明天再说吧" and finding.detail.startswith("closest script")
@@ -104,7 +104,7 @@ def test_the_safety_net_finds_conversations_without_an_up_to_date_score():
     scored, lost = conversations(1), conversations(1, start=1)
     assert unscored_since(timezone.now() - timedelta(hours=1)) == []  # no scorecard yet: nothing to score
     published_scorecard([forbidden_rule()])
-    score_conversations(scored)
+    conversations_score(scored)
     since = timezone.now() - timedelta(hours=1)
     assert unscored_since(since) == lost
     Conversation.objects.filter(pk__in=scored).update(updated_at=timezone.now() + timedelta(seconds=1))
@@ -145,7 +145,7 @@ def test_a_one_megabyte_message_is_scored_with_a_bounded_number_of_findings():
     )
     # Ingestion stops messages at 20,000 characters; the engine must not rely on it (older data, a raised limit).
     Message.objects.filter(conversation_id=conversation_id, external_id="m2").update(text=flood)
-    assert score_conversations([conversation_id]) == 1
+    assert conversations_score([conversation_id]) == 1
     score = AutoScore.objects.get(conversation_id=conversation_id)
     per_rule = {
         code: Finding.objects.filter(score=score, rule__code=code).count()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from apps.answers.services.index import index_everything, refresh_vocabulary
+from apps.answers.services.index import index_rebuild, vocabulary_refresh
 
 
 class Command(BaseCommand):
@@ -16,5 +16,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["refresh_vocabulary"]:
-            self.stdout.write(_("%(n)s entries re-embedded after vocabulary changes.") % {"n": refresh_vocabulary()})
-        self.stdout.write(_("%(n)s article versions indexed.") % {"n": index_everything()})
+            self.stdout.write(_("%(n)s entries re-embedded after vocabulary changes.") % {"n": vocabulary_refresh()})
+        self.stdout.write(_("%(n)s article versions indexed.") % {"n": index_rebuild()})

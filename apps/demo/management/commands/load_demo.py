@@ -7,7 +7,7 @@ from apps.demo.conversations import load_demo_conversations
 from apps.demo.knowledge import load_demo_knowledge
 from apps.demo.qa import load_demo_qa
 from apps.demo.users import load_demo_users
-from apps.insights.services.rollups import rollup_pending
+from apps.insights.services.rollups import rollups_refresh_pending
 
 DEFAULT_CONVERSATIONS = 3000
 
@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 % counts
             )
         )
-        self.stdout.write(_("%(n)s days rebuilt.") % {"n": rollup_pending()})
+        self.stdout.write(_("%(n)s days rebuilt.") % {"n": rollups_refresh_pending()})
 
     def _users(self) -> None:
         logins = load_demo_users()

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from apps.insights.services.rollups import all_days, rebuild_days, rollup_pending
+from apps.insights.services.rollups import all_days, rollup_days_rebuild, rollups_refresh_pending
 
 
 class Command(BaseCommand):
@@ -14,5 +14,5 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="Rebuild every day, not only the changed ones.")
 
     def handle(self, *args, **options) -> None:
-        days = rebuild_days(all_days()) if options["all"] else rollup_pending()
+        days = rollup_days_rebuild(all_days()) if options["all"] else rollups_refresh_pending()
         self.stdout.write(_("%(n)s days rebuilt.") % {"n": days})

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
 from apps.knowledge.formats import read_rows
-from apps.knowledge.services.imports import ImportRejected, import_articles
+from apps.knowledge.services.imports import ImportRejected, articles_import
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(_("No such user: %(user)s") % {"user": options["user"]})
         try:
-            report = import_articles(
+            report = articles_import(
                 read_rows(name, raw),
                 by=user,
                 publish=not options["draft"],
