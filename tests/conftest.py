@@ -125,21 +125,18 @@ def start_worker(
     raise RuntimeError(f"Celery worker did not start in 60 s; see {log.name}")
 
 
-@pytest.fixture(scope="module")
-def _celery_worker_process(django_db_setup, django_db_blocker):
-    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database.
-
-    Module-scoped: publishing enqueues indexing, and a worker left running would touch the database
-    while other modules' transactional tests truncate it.
-    """
+def running_worker(django_db_blocker, *, name: str = "test", extra_env: dict[str, str] | None = None):
+    """Start a real ``celery -A kbportal worker`` on the real broker and the test database, with both queues
+    emptied first (``purge()`` empties the default queue only); a generator for a module-scoped fixture to
+    ``yield from``: it stops the worker at teardown."""
     from kbportal.celery import app
 
     with django_db_blocker.unblock():
         test_db = connection.settings_dict["NAME"]
     app.control.purge()
-    _purge_queue("qa")  # purge() empties the default queue only
-    log = open(data_dir() / "test-worker.log", "w")  # noqa: SIM115 - closed at teardown
-    process = start_worker(test_db, log)
+    _purge_queue("qa")
+    log = open(data_dir() / f"{name}-worker.log", "w")  # noqa: SIM115 - closed at teardown
+    process = start_worker(test_db, log, name=name, extra_env=extra_env)
     yield process
     process.terminate()
     try:
@@ -147,6 +144,16 @@ def _celery_worker_process(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def _celery_worker_process(django_db_setup, django_db_blocker):
+    """A real ``celery -A kbportal worker`` process on the real broker, pointed at the test database.
+
+    Module-scoped: publishing enqueues indexing, and a worker left running would touch the database
+    while other modules' transactional tests truncate it.
+    """
+    yield from running_worker(django_db_blocker)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from datetime import timedelta
 
@@ -29,8 +28,7 @@ from apps.answers.tasks import refit_confidence_task
 from apps.answers.verifier import builtin_fit
 from apps.core.generations import generation
 from apps.knowledge.services import workflow
-from kbportal.embedded import data_dir
-from tests.conftest import _purge_queue, _wait_until_idle, start_worker, wait_for
+from tests.conftest import _wait_until_idle, running_worker, wait_for
 from tests.factories import ProductFactory, article_content, published_article
 
 pytestmark = pytest.mark.django_db
@@ -400,21 +398,7 @@ def test_a_superuser_can_list_the_confidence_fits_and_the_policies_with_their_th
 def _celery_worker_process(django_db_setup, django_db_blocker):
     """The real worker (as in tests/conftest.py), refitting a second after indexing: the default delay of
     a minute would outlast the test."""
-    from kbportal.celery import app
-
-    with django_db_blocker.unblock():
-        test_db = connection.settings_dict["NAME"]
-    app.control.purge()
-    _purge_queue("qa")
-    log = open(data_dir() / "test-refit-worker.log", "w")  # noqa: SIM115 - closed at teardown
-    process = start_worker(test_db, log, name="refit", extra_env={"ANSWER_REFIT_DELAY_SECONDS": "1"})
-    yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    yield from running_worker(django_db_blocker, name="refit", extra_env={"ANSWER_REFIT_DELAY_SECONDS": "1"})
 
 
 def wait_until_nothing_is_left_to_run() -> None:
