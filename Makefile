@@ -9,7 +9,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean fuzz load soak test-external
+.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean fuzz load soak test-external schema
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ soak: messages
 # The whole suite against separate PostgreSQL (+pgvector) and Redis services (Debian packages), by URL.
 test-external: messages
 	bash scripts/test-external.sh
+
+# The API contract, committed: docs/openapi.yaml is what the code serves (tests/core/api/test_schema.py fails
+# when they differ, so every API change shows up in review as a schema diff). Regenerate it with this.
+schema: deps
+	KBPORTAL_DATA_DIR=$${KBPORTAL_DATA_DIR:-.data/test} $(PY) manage.py spectacular --lang en --validate --fail-on-warn --file docs/openapi.yaml
 
 # Style (ruff) and the house's floors: apps import only the apps below them (import-linter, pyproject.toml).
 lint: deps

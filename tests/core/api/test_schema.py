@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 import yaml
@@ -374,6 +376,23 @@ def test_a_conversation_body_is_required(api_key_client):
 
 # --- the whole schema ---------------------------------------------------------------------------------
 # The OpenAPI description integrators generate clients from: complete, valid, warning-free.
+
+
+@pytest.mark.django_db
+def test_the_committed_schema_is_the_one_the_code_serves(tmp_path):
+    """docs/openapi.yaml is the API contract bots generate clients from: any change to the API shows up in
+    review as a diff of that file (regenerate it with `make schema`)."""
+    target = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--lang", "en", "--validate", "--fail-on-warn", "--file", str(target))
+    committed = (Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml").read_text(encoding="utf-8")
+    served = target.read_text(encoding="utf-8")
+    if served != committed:
+        diff = "".join(
+            difflib.unified_diff(
+                committed.splitlines(keepends=True), served.splitlines(keepends=True), "docs/openapi.yaml", "code"
+            )
+        )
+        pytest.fail(f"The API changed: run `make schema` and commit docs/openapi.yaml.\n{diff[:6000]}")
 
 
 @pytest.mark.django_db
