@@ -60,18 +60,33 @@ class Portal:
         }
 
 
+def generated_client(language: str) -> Path:
+    """build/clients/<language>/ as ``make clients`` leaves it. Missing, it fails the caller (a test, or a test
+    module being collected) with what to run."""
+    path = CLIENTS / language
+    if not path.is_dir():
+        _missing(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def generated_clients() -> Path:
-    """build/clients/, as ``make clients`` leaves it; the test fails when it is missing."""
+    """build/clients/, as ``make clients`` leaves it (openapi.yaml, python/, typescript/); fails when missing."""
     if not (CLIENTS / "openapi.yaml").is_file():
-        pytest.fail(f"{CLIENTS.relative_to(ROOT)}/ is missing: run `make clients` first (make clients-test does).")
+        _missing(CLIENTS)
     return CLIENTS
+
+
+def _missing(path: Path) -> None:
+    pytest.fail(f"{path.relative_to(ROOT)}/ is missing: run `make clients` first (make clients-test does)", False)
 
 
 @pytest.fixture
 def knowledge(mall):
     """Published, indexed articles of ``mall-app``: two close refund questions (a vague question about refunds
-    gets them as suggestions) and an invoice one; the answer policy answers only confident questions."""
+    gets them as suggestions) and an invoice one; the answer policy answers only confident questions, and
+    资金安全 (theft, 盗刷) is a human-only topic."""
+    from apps.answers.models import HumanOnlyTopic
     from apps.answers.services.index import index_rebuild
     from tests.factories import answer_policy, published_article
 
@@ -102,6 +117,8 @@ def knowledge(mall):
         ),
     }
     index_rebuild()
+    # A migration creates it, but a transactional test before this one may have flushed it away.
+    HumanOnlyTopic.objects.get_or_create(name="资金安全", defaults={"keywords": ["资金安全", "被盗", "盗刷"]})
     answer_policy(answer=ANSWER_THRESHOLD, clarify=0.0)
     return articles
 
