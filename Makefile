@@ -9,7 +9,7 @@ DEMO ?= 1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean fuzz load soak test-external schema
+.PHONY: run test e2e bench eval lint format deps migrate messages demo stop clean fuzz load soak test-external clients clients-test schema
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ test: messages
 # Browser tests: Playwright driving Debian's Chromium (apt-get install chromium); screenshots in artifacts/e2e/.
 e2e: messages
 	bash scripts/e2e.sh
+
+# The bot teams' API clients (openapi-python-client, openapi-typescript + openapi-fetch) generated from the schema
+# into build/clients/ (ignored); any warning fails. The generators live in .venv-clients and node_modules.
+clients: deps
+	bash scripts/clients.sh
+
+# The generated clients' smoke tests against a live portal (tests/clients), after generating them.
+clients-test: messages
+	bash scripts/clients.sh --test
 
 bench: messages
 	bash scripts/bench.sh

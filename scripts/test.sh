@@ -8,7 +8,7 @@ export DEBUG=${DEBUG:-1}  # development default; settings are safe (off) when DE
 export KBPORTAL_DATA_DIR=${KBPORTAL_DATA_DIR:-$PWD/.data/test}
 export KBPORTAL_TESTING=1
 .venv/bin/ruff check . || exit 1
-.venv/bin/python -m pytest --ignore=tests/e2e "$@"  # the browser tests run with make e2e
+.venv/bin/python -m pytest --ignore=tests/e2e --ignore=tests/clients "$@"  # make e2e and make clients-test run those
 status=$?
 if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   .venv/bin/python -m kbportal.embedded stop >/dev/null || true
