@@ -25,6 +25,9 @@ command -v node >/dev/null && command -v npm >/dev/null || fail "node and npm ar
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || fail "node $(node --version) is too old: the client needs node 20 or newer (its global fetch)"
 
+# One run at a time: npm ci empties node_modules, which a run alongside would be reading.
+exec 9<"$PACKAGE/package-lock.json"
+if command -v flock >/dev/null; then flock 9; fi
 (cd "$PACKAGE" && npm ci --no-audit --no-fund) || fail "npm ci failed in $PACKAGE"
 
 rm -rf "$OUT"
