@@ -46,7 +46,9 @@ output=$(PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/openapi-python-client" generate 
   --output-path "$OUT/python" --config clients/python-config.yaml --overwrite --fail-on-warning 2>&1)
 status=$?
 echo "$output"
-if [ $status -ne 0 ] || grep -qi "warning" <<<"$output"; then
+warnings=$(grep -ci "warning" <<<"$output")
+echo "openapi-python-client: exit $status, $warnings warning(s)"
+if [ "$status" -ne 0 ] || [ "$warnings" -ne 0 ]; then
   fail "openapi-python-client did not generate cleanly (exit $status; warnings above)"
 fi
 
