@@ -39,7 +39,12 @@ class FilterSerializer(ChannelFilterSerializer):
     feature = StrictSlugField(required=False, max_length=60, help_text="Feature slug, e.g. `refund`.")
     stale = QueryBooleanField(required=False, help_text="Only items flagged stale (`true`) or not (`false`).")
     needs_verification = QueryBooleanField(required=False, help_text="Only items due for verification, or not.")
-    updated_since = StrictDateTimeField(required=False, help_text="Only items changed (or flagged) since then.")
+    updated_since = StrictDateTimeField(
+        required=False,
+        help_text="Only items changed since then, inclusive (a new version, a stale flag raised or cleared, a "
+        "verification). To sync, pass the `Sync-Cursor` header of your previous list response: nothing "
+        "committed after it was given out is skipped, though an item may come back twice.",
+    )
 
 
 class ArticleFilterSerializer(FilterSerializer):
