@@ -115,8 +115,12 @@ def test_articles_changed_since_a_cursor_are_listed(portal):
 def test_a_rate_limited_bot_waits_for_retry_after(portal):
     client = bot_client(portal, api_key=portal.limited_api_key)
     body = models.AnswerRequest(question=portal.questions["answer"])
-    assert ask.sync_detailed(client=client, body=body).status_code == 200
-    refused = ask.sync_detailed(client=client, body=body)
+    # One request a window: the second is refused, or the third when a new window began between the first two.
+    sent = [ask.sync_detailed(client=client, body=body) for _ in range(2)]
+    if sent[-1].status_code != 429:
+        sent.append(ask.sync_detailed(client=client, body=body))
+    refused = sent[-1]
+    assert sent[0].status_code == 200
     assert refused.status_code == 429 and isinstance(refused.parsed, models.Error)
     assert int(refused.headers["Retry-After"]) >= 1
     started = time.monotonic()
