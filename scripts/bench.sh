@@ -11,6 +11,7 @@ cd benchmarks
 ../.venv/bin/python bench_conversations.py ${CONVERSATIONS_N:-10000 100000}
 ../.venv/bin/python bench_qa.py "${QA_SCORE_N:-5000}" "${QA_SAMPLE_N:-1000000}"
 ../.venv/bin/python bench_hostile.py
+../.venv/bin/python bench_polling.py
 ../.venv/bin/python bench_insights.py "${INSIGHTS_N:-1000000}"
 # The scale path (README "Beyond one machine"): 10M messages, 3M conversations, bots next to QA scoring;
 # 30-60 minutes on 2 cores, its own database (kbportal_scale). Only when asked: BENCH_SCALE=1 make bench.

@@ -20,11 +20,17 @@ def _open_flags(item: str) -> Prefetch:
 
 
 def _changed_since(item: str, since: datetime) -> Q:
-    """What a syncing bot must fetch again: a new version, a new or cleared stale flag, a verification."""
+    """What a syncing bot must fetch again: a new version, a new or cleared stale flag, a verification, or any
+    other change to the item (``updated_at``: e.g. it became due for verification)."""
     flags = StaleFlag.objects.filter(**{item: OuterRef(item)}).filter(
         Q(created_at__gte=since) | Q(cleared_at__gte=since)
     )
-    return Q(published_at__gte=since) | Q(**{f"{item}__last_verified_at__gte": since}) | Q(Exists(flags))
+    return (
+        Q(published_at__gte=since)
+        | Q(**{f"{item}__last_verified_at__gte": since})
+        | Q(**{f"{item}__updated_at__gte": since})
+        | Q(Exists(flags))
+    )
 
 
 def published_article_versions(

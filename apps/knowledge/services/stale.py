@@ -105,7 +105,7 @@ def unchecked_releases(*, recorded_before) -> list[int]:
 
 
 _MARK_OVERDUE = """
-UPDATE knowledge_{item} i SET needs_verification = true
+UPDATE knowledge_{item} i SET needs_verification = true, updated_at = %(now)s
 FROM knowledge_{item}version v
 WHERE v.{item}_id = i.id AND v.status = 'published' AND NOT i.needs_verification
   AND COALESCE(i.last_verified_at, v.published_at) + make_interval(days => i.verification_interval_days) <= %(now)s

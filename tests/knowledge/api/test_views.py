@@ -115,7 +115,9 @@ def test_updated_since_includes_new_stale_flags_so_syncing_bots_see_them(api_key
     published_article(product=mall, features=["refund"], external_id="m-1")
     published_article(product=mall, features=["logistics"], external_id="m-2")
     ArticleVersion.objects.update(published_at=timezone.now() - timedelta(days=2))
-    Article.objects.update(last_verified_at=timezone.now() - timedelta(days=2))
+    Article.objects.update(
+        last_verified_at=timezone.now() - timedelta(days=2), updated_at=timezone.now() - timedelta(days=2)
+    )
     since = timezone.now() - timedelta(days=1)
     release = release_record(product=mall, version="5.3.0", changed_feature_slugs=["refund"], announce=False).release
     release_flag_stale_content(release_id=release.pk)
@@ -123,3 +125,26 @@ def test_updated_since_includes_new_stale_flags_so_syncing_bots_see_them(api_key
     body = api_key_client("articles:read").get("/api/v1/articles/", {"updated_since": since.isoformat()}).json()
 
     assert [i["external_id"] for i in body["results"]] == ["m-1"]
+
+
+def test_updated_since_includes_items_that_became_due_for_verification(api_key_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.knowledge.models import Article, ArticleVersion
+    from apps.knowledge.services.stale import verifications_mark_overdue
+
+    mall = ProductFactory(slug="mall-app")
+    published_article(product=mall, external_id="m-1")
+    published_article(product=mall, external_id="m-2")
+    long_ago = timezone.now() - timedelta(days=400)
+    ArticleVersion.objects.update(published_at=long_ago)
+    Article.objects.update(last_verified_at=long_ago, updated_at=long_ago)
+    Article.objects.filter(external_id="m-2").update(verification_interval_days=3650)
+    since = timezone.now()
+    verifications_mark_overdue()
+
+    body = api_key_client("articles:read").get("/api/v1/articles/", {"updated_since": since.isoformat()}).json()
+
+    assert [(i["external_id"], i["needs_verification"]) for i in body["results"]] == [("m-1", True)]
