@@ -129,6 +129,49 @@ def published_article(**kwargs) -> ArticleVersion:
     return workflow.version_publish(version=version, by=None)
 
 
+# A small knowledge base bots are tested against: two close refund questions (a vague question about refunds
+# gets both as suggestions), an invoice one, and a diaper-size one far from both.
+BOT_ARTICLES = {
+    "refund": {
+        "external_id": "mall-refund-001",
+        "standard_question": "退款多久能到账？",
+        "similar_questions": ["退款什么时候到账", "钱什么时候退回来", "申请退款后几天到账"],
+        "answer": "审核通过后 1–3 个工作日原路退回。",
+        "channel_answers": {"wechat": "亲，1–3 个工作日到账哦～"},
+    },
+    "refund_entry": {
+        "external_id": "mall-refund-002",
+        "standard_question": "在哪里申请退款？",
+        "similar_questions": ["退款入口在哪", "怎么申请退款", "退款申请在哪里提交"],
+        "answer": "在「我的 > 订单 > 申请售后」提交退款申请。",
+        "channel_answers": {},
+    },
+    "invoice": {
+        "external_id": "mall-invoice-001",
+        "standard_question": "怎么开发票？",
+        "similar_questions": ["发票在哪里申请", "可以开电子发票吗", "开票入口在哪"],
+        "answer": "在「我的 > 订单 > 申请开票」提交抬头和税号。",
+        "channel_answers": {},
+    },
+    "size": {
+        "external_id": "mall-size-001",
+        "standard_question": "纸尿裤尺码买错了可以换吗？",
+        "similar_questions": ["纸尿裤换尺码", "尺码不合适能换货吗"],
+        "answer": "未拆封的纸尿裤 7 天内可换尺码。",
+        "channel_answers": {},
+    },
+}
+
+
+def published_bot_articles(product, *names: str) -> dict[str, ArticleVersion]:
+    """Publish the named ``BOT_ARTICLES`` for ``product`` and index them for bots."""
+    from apps.answers.services.index import index_rebuild
+
+    articles = {name: published_article(product=product, **BOT_ARTICLES[name]) for name in names}
+    index_rebuild()
+    return articles
+
+
 def published_script(
     *, product=None, features=(), external_id=None, text="您好{customer_name}，退款已提交。", **content
 ) -> ScriptVersion:

@@ -9,7 +9,7 @@ from apps.answers.models import AnswerQuery, HumanOnlyTopic
 from apps.answers.services.index import index_rebuild
 from apps.knowledge.models import ArticleVersion
 from apps.knowledge.services import workflow
-from tests.factories import answer_policy, article_content, draft_article, published_article
+from tests.factories import answer_policy, article_content, draft_article, published_article, published_bot_articles
 
 pytestmark = pytest.mark.django_db
 
@@ -20,32 +20,7 @@ def index_all() -> None:
 
 @pytest.fixture
 def knowledge(mall):
-    refund = published_article(
-        product=mall,
-        external_id="mall-refund-001",
-        standard_question="退款多久能到账？",
-        similar_questions=["退款什么时候到账", "钱什么时候退回来", "申请退款后几天到账"],
-        answer="审核通过后 1–3 个工作日原路退回。",
-        channel_answers={"wechat": "亲，1–3 个工作日到账哦～"},
-    )
-    invoice = published_article(
-        product=mall,
-        external_id="mall-invoice-001",
-        standard_question="怎么开发票？",
-        similar_questions=["发票在哪里申请", "可以开电子发票吗", "开票入口在哪"],
-        answer="在「我的 > 订单 > 申请开票」提交抬头和税号。",
-        channel_answers={},
-    )
-    size = published_article(
-        product=mall,
-        external_id="mall-size-001",
-        standard_question="纸尿裤尺码买错了可以换吗？",
-        similar_questions=["纸尿裤换尺码", "尺码不合适能换货吗"],
-        answer="未拆封的纸尿裤 7 天内可换尺码。",
-        channel_answers={},
-    )
-    index_all()
-    return {"refund": refund, "invoice": invoice, "size": size}
+    return published_bot_articles(mall, "refund", "invoice", "size")
 
 
 def ask(client, **body):

@@ -10,42 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from apps.answers.models import AnswerQuery, Decision
-from apps.answers.services.index import index_rebuild
-from tests.factories import answer_policy, published_article
+from tests.factories import answer_policy, published_bot_articles
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def knowledge(mall):
-    articles = {
-        "refund": published_article(
-            product=mall,
-            external_id="mall-refund-001",
-            standard_question="退款多久能到账？",
-            similar_questions=["退款什么时候到账", "钱什么时候退回来", "申请退款后几天到账"],
-            answer="审核通过后 1–3 个工作日原路退回。",
-            channel_answers={"wechat": "亲，1–3 个工作日到账哦～"},
-        ),
-        "refund_entry": published_article(
-            product=mall,
-            external_id="mall-refund-002",
-            standard_question="在哪里申请退款？",
-            similar_questions=["退款入口在哪", "怎么申请退款", "退款申请在哪里提交"],
-            answer="在「我的 > 订单 > 申请售后」提交退款申请。",
-            channel_answers={},
-        ),
-        "invoice": published_article(
-            product=mall,
-            external_id="mall-invoice-001",
-            standard_question="怎么开发票？",
-            similar_questions=["发票在哪里申请", "可以开电子发票吗", "开票入口在哪"],
-            answer="在「我的 > 订单 > 申请开票」提交抬头和税号。",
-            channel_answers={},
-        ),
-    }
-    index_rebuild()
-    return articles
+    return published_bot_articles(mall, "refund", "refund_entry", "invoice")
 
 
 def ask(client, **body):
